@@ -36,6 +36,7 @@ int cmd_untrust(struct cli_ctx *ctx, int argc, char **argv);
 /* Org administration (cmd_org.c) */
 int cmd_org_keygen(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_org_sign(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_org_delegate(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_org_revoke(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_org_vouch(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_org_alias(struct cli_ctx *ctx, int argc, char **argv);

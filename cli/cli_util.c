@@ -9,6 +9,8 @@
 #include "fsutil.h"
 #include "trust.h"
 
+enum { LABEL_WIDTH = 14 };
+
 static const struct cli_opt *find_opt(const struct cli_opt *opts, size_t n, const char *a,
 				      size_t alen)
 {
@@ -137,5 +139,64 @@ int cli_path(char *out, const char *dir, const char *name)
 {
 	if (mg_path_join(out, PATH_MAX, dir, name) < 0)
 		return cli_fail("%s/%s: path too long", dir, name);
+	return 0;
+}
+
+int cli_path_in(char *out, const char *dir, const char *sub, const char *name)
+{
+	char d[PATH_MAX];
+	int ret;
+
+	if ((ret = cli_path(d, dir, sub)))
+		return ret;
+	if ((ret = mg_mkdir_p(d, 0700)))
+		return cli_fail("cannot create %s: %s", d, strerror(-ret));
+	return cli_path(out, d, name);
+}
+
+int cli_load_store(const struct cli_ctx *ctx, struct trust_store **out)
+{
+	char err[TRUST_ERR_LEN + PATH_MAX];
+
+	if (trust_store_load(ctx->config_dir, out, err, sizeof(err)) != 0)
+		return cli_fail("trust store: %s", err);
+	return 0;
+}
+
+int cli_write_file(const char *path, const void *data, size_t len, unsigned mode, bool replace)
+{
+	int ret = mg_write_file_atomic(path, data, len, (mode_t)mode,
+				       replace ? MG_WRITE_REPLACE : MG_WRITE_EXCL);
+
+	if (ret == -EEXIST)
+		return cli_fail("%s already exists", path);
+	if (ret)
+		return cli_fail("cannot write %s: %s", path, strerror(-ret));
+	return 0;
+}
+
+void cli_print_field(const char *label, const char *value)
+{
+	printf("  %-*s %s\n", LABEL_WIDTH, label, value);
+}
+
+void cli_print_key(const char *label, const uint8_t key[32])
+{
+	char text[TRUST_KEY_TEXT_LEN + 1];
+
+	trust_key_to_text(key, text);
+	cli_print_field(label, text);
+}
+
+int cli_parse_time(const char *opt, const char *text, int64_t now, int64_t *out)
+{
+	int ret = trust_parse_time(text, now, out);
+
+	if (ret == -ERANGE)
+		return cli_usage_error("%s '%s': out of range", opt, text);
+	if (ret)
+		return cli_usage_error("%s '%s': not a time (use e.g. 90d, 12h, 2030-01-31, "
+				       "2030-01-31T12:00:00Z, unix seconds, or never)",
+				       opt, text);
 	return 0;
 }

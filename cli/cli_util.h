@@ -43,5 +43,21 @@ int cli_ensure_config_dir(const struct cli_ctx *ctx);
 
 /* Join dir and name into a PATH_MAX buffer; prints the error. */
 int cli_path(char *out, const char *dir, const char *name);
+/* dir/sub/name, creating dir/sub (0700); prints the error. */
+int cli_path_in(char *out, const char *dir, const char *sub, const char *name);
+
+struct trust_store;
+/* Load the trust store of the config directory; prints the error. */
+int cli_load_store(const struct cli_ctx *ctx, struct trust_store **out);
+
+/* Atomic write (temporary file, fsync, rename/link); prints the error. */
+int cli_write_file(const char *path, const void *data, size_t len, unsigned mode, bool replace);
+
+/* "  label        value" lines. */
+void cli_print_key(const char *label, const uint8_t key[32]);
+void cli_print_field(const char *label, const char *value);
+
+/* --expires / --at: parse a time (see trust_parse_time); prints the error. */
+int cli_parse_time(const char *opt, const char *text, int64_t now, int64_t *out);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "cli_util.h"
 #include "fsutil.h"
@@ -122,6 +123,54 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* node.cert, if present: what it says and whether it is valid here. */
+static void print_node_cert(const struct cli_ctx *ctx, const struct trust_store *s,
+			    const uint8_t pk[TRUST_KEY_LEN])
+{
+	char path[PATH_MAX], err[TRUST_ERR_LEN + PATH_MAX], text[256];
+	uint8_t buf[TRUST_CERT_LEN];
+	struct trust_verdict v;
+	size_t len;
+
+	if (cli_path(path, ctx->config_dir, "node.cert") || !mg_path_exists(path))
+		return;
+	if (trust_cert_read(path, buf, &len, err, sizeof(err)) != 0) {
+		printf("%-15s %s\n", "node.cert:", err);
+		return;
+	}
+	trust_check_cert(s, buf, len, mg_now_unix(), &v);
+	if (v.reason == TRUST_R_OK && memcmp(v.identity, pk, TRUST_KEY_LEN) != 0)
+		snprintf(text, sizeof(text), "INVALID: issued for another identity");
+	else
+		trust_verdict_format(&v, text, sizeof(text));
+	printf("%-15s %s\n", "node.cert:", text);
+}
+
+static void print_trust_summary(const struct cli_ctx *ctx, const uint8_t pk[TRUST_KEY_LEN])
+{
+	char err[TRUST_ERR_LEN + PATH_MAX], text[TRUST_KEY_TEXT_LEN + 1], dom[TRUST_DOMAIN_LEN + 1];
+	struct trust_store_counts n;
+	struct trust_store *s;
+	uint8_t org[TRUST_KEY_LEN];
+
+	if (trust_store_load(ctx->config_dir, &s, err, sizeof(err)) != 0) {
+		printf("%-15s error: %s\n", "trust store:", err);
+		return;
+	}
+	trust_store_counts(s, &n);
+	printf("%-15s %zu peer(s), %zu org(s); %zu revocation(s), %zu vouch(es), %zu alias(es)\n",
+	       "trusted:", n.keys, n.orgs, n.revocations, n.vouches, n.aliases);
+	if (n.keys == 0 && n.orgs == 0)
+		printf("%-15s nothing is trusted yet: this node admits no peer\n", "");
+	print_node_cert(ctx, s, pk);
+	if (trust_org_key_load_public(ctx->config_dir, org, err, sizeof(err)) == 0) {
+		trust_key_to_text(org, text);
+		trust_org_domain(org, dom);
+		printf("%-15s %s (domain %s.mesh)\n", "org admin key:", text, dom);
+	}
+	trust_store_free(s);
+}
+
 int cmd_id(struct cli_ctx *ctx, int argc, char **argv)
 {
 	uint8_t pk[TRUST_KEY_LEN], wg_pub[TRUST_KEY_LEN];
@@ -134,6 +183,7 @@ int cmd_id(struct cli_ctx *ctx, int argc, char **argv)
 	if (trust_wg_public_from_identity(pk, wg_pub) == 0)
 		print_key_line("WireGuard key:", wg_pub);
 	print_addresses(pk);
+	print_trust_summary(ctx, pk);
 	return CLI_OK;
 }
 

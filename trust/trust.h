@@ -243,7 +243,8 @@ int trust_cert_sign(struct trust_cert *c, const struct trust_identity *org);
  * the grant's issuer. */
 int trust_cert_sign_delegated(struct trust_cert *c, const struct trust_grant *grant,
 			      const struct trust_identity *issuer);
-/* Signature(s) only: TRUST_R_OK, TRUST_R_BAD_SIGNATURE or TRUST_R_BAD_GRANT. */
+/* Signature(s) only: TRUST_R_OK, TRUST_R_BAD_SIGNATURE (the certificate's own
+ * signature, checked first) or TRUST_R_BAD_GRANT (delegated: the org's). */
 enum trust_reason trust_cert_check_signatures(const struct trust_cert *c);
 /* Expiry and issue time against `now`: OK, EXPIRED or NOT_YET_VALID. */
 enum trust_reason trust_cert_check_time(const struct trust_cert *c, int64_t now);
@@ -473,6 +474,15 @@ enum trust_verdict_kind trust_decide(const struct trust_store *s,
 				     const uint8_t identity[TRUST_KEY_LEN], const uint8_t *cert,
 				     size_t cert_len, const uint8_t *wg, int64_t now,
 				     struct trust_verdict *out);
+/*
+ * The certificate path alone, for the certificate's own node key: decoded,
+ * from a trusted org, signatures, time, revocations. For `cert verify` and
+ * for checking this node's own node.cert at start-up. Returns the reason
+ * (TRUST_R_OK when valid); `out` gets kind TRUST_ORG_CERT or TRUST_DENIED
+ * and the certificate's details.
+ */
+enum trust_reason trust_check_cert(const struct trust_store *s, const uint8_t *cert,
+				   size_t cert_len, int64_t now, struct trust_verdict *out);
 /* Did this NEW org message possibly change this verdict? (Same org, and the
  * message's subject is the identity or its delegated issuer; any vouch may
  * admit a denied identity.) */
