@@ -215,7 +215,7 @@ static int show_msg(const struct trust_store *s, const char *path, const uint8_t
 	struct trust_msg m;
 	enum trust_reason r;
 
-	if (trust_msg_decode(buf, len, &m, &why) != TRUST_R_OK)
+	if (trust_msg_decode_file(buf, len, &m, &why) != TRUST_R_OK)
 		return cli_fail("%s: invalid org message: %s", path, why);
 	printf("Org message %s (%zu bytes)\n", path, len);
 	cli_print_field("type:", types[m.type - TRUST_MSG_ALIAS]);

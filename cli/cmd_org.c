@@ -345,7 +345,7 @@ static int check_msg_target(const char *dir, const char *file, const struct cli_
 	if (!mg_path_exists(path))
 		return 0;
 	if (mg_read_file(path, buf, sizeof(buf), &len) == 0 &&
-	    trust_msg_decode(buf, len, &old, NULL) == TRUST_R_OK &&
+	    trust_msg_decode_file(buf, len, &old, NULL) == TRUST_R_OK &&
 	    memcmp(old.subject, subject, TRUST_KEY_LEN) == 0)
 		return 0;
 	return cli_fail("%s exists for another key; move it away first", path);

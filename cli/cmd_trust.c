@@ -192,6 +192,8 @@ static void warn_ipv4_collisions(struct list_row *rows, size_t n)
 {
 	char ip[TRUST_ADDR_STR_LEN];
 
+	if (n < 2)
+		return;
 	qsort(rows, n, sizeof(*rows), by_ipv4);
 	for (size_t i = 1; i < n; i++) {
 		if (by_ipv4(&rows[i - 1], &rows[i]) != 0)

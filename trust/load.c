@@ -88,7 +88,8 @@ static int list_dir(const char *dir, const char *ext, struct name_list *out, cha
 		names_free(out);
 		return trust_err(ret, err, errlen, "out of memory");
 	}
-	qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
 }
 
@@ -155,7 +156,9 @@ static int load_msg_file(const char *path, const struct msg_dir *md, struct stor
 	ret = trust_read_small(path, buf, sizeof(buf), &len, "org message", err, errlen);
 	if (ret)
 		return ret;
-	if (trust_msg_decode(buf, len, &m, &why) != TRUST_R_OK)
+	/* Only vouched/ may hold upstream's 136-byte form. */
+	if ((md->type == TRUST_MSG_VOUCH ? trust_msg_decode_file(buf, len, &m, &why)
+					 : trust_msg_decode(buf, len, &m, &why)) != TRUST_R_OK)
 		return trust_err(-EINVAL, err, errlen, "%s: %s", path, why);
 	if (md->type && m.type != md->type)
 		return trust_err(-EINVAL, err, errlen, "%s: wrong message type 0x%02x for %s/",

@@ -50,19 +50,11 @@ static size_t wire_len(uint8_t type)
 enum trust_reason trust_msg_decode(const uint8_t *buf, size_t len, struct trust_msg *m,
 				   const char **why)
 {
-	uint8_t wire[TRUST_MSG_MAX_LEN];
 	size_t off;
 
 	memset(m, 0, sizeof(*m));
 	if (why)
 		*why = NULL;
-	/* Upstream's vouched/<hex16>.vouch file is the message without its type. */
-	if (len == TRUST_MSG_VOUCH_FILE_LEGACY_LEN) {
-		wire[0] = TRUST_MSG_VOUCH;
-		memcpy(wire + 1, buf, len);
-		buf = wire;
-		len++;
-	}
 	if (len == 0 || wire_len(buf[OFF_TYPE]) == 0) {
 		if (why)
 			*why = "not an org message (type is not 0x41, 0x42 or 0x43)";
@@ -82,6 +74,19 @@ enum trust_reason trust_msg_decode(const uint8_t *buf, size_t len, struct trust_
 	m->lamport = mg_load_le64(buf + off);
 	memcpy(m->signature, buf + off + 8, TRUST_SIG_LEN);
 	return TRUST_R_OK;
+}
+
+enum trust_reason trust_msg_decode_file(const uint8_t *buf, size_t len, struct trust_msg *m,
+					const char **why)
+{
+	uint8_t wire[TRUST_MSG_VOUCH_LEN];
+
+	/* Upstream's vouched/<hex16>.vouch file is the message without its type. */
+	if (len != TRUST_MSG_VOUCH_FILE_LEGACY_LEN)
+		return trust_msg_decode(buf, len, m, why);
+	wire[0] = TRUST_MSG_VOUCH;
+	memcpy(wire + 1, buf, len);
+	return trust_msg_decode(wire, sizeof(wire), m, why);
 }
 
 size_t trust_msg_encode(const struct trust_msg *m, uint8_t out[TRUST_MSG_MAX_LEN])

@@ -296,10 +296,14 @@ struct trust_msg {
 	uint8_t signature[TRUST_SIG_LEN];
 };
 
-/* Exact-length decode (also upstream's 136-byte vouch file). No signature
+/* Exact-length decode of a wire message (137 or 138 bytes). No signature
  * check. Returns TRUST_R_OK or TRUST_R_MALFORMED (+ *why). */
 enum trust_reason trust_msg_decode(const uint8_t *buf, size_t len, struct trust_msg *m,
 				   const char **why);
+/* The same for a message file: also upstream's 136-byte .vouch files (the
+ * vouch without its type byte). Never for datagrams. */
+enum trust_reason trust_msg_decode_file(const uint8_t *buf, size_t len, struct trust_msg *m,
+					const char **why);
 /* Wire bytes; returns the length (137 or 138). */
 size_t trust_msg_encode(const struct trust_msg *m, uint8_t out[TRUST_MSG_MAX_LEN]);
 /* The signed bytes: subject || [reason] || lamport(LE). Returns 40 or 41. */

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "bytes.h"
+#include "fsutil.h"
 #include "keytext.h"
 
 /* Decode a hex literal of exactly `len` bytes (fails the test otherwise). */

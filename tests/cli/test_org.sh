@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# org-keygen, org-sign (v1, v2, --expires, delegation), org-delegate,
+# org-revoke, org-vouch, org-alias, cert show / cert verify.
+MG=$1
+. "$(dirname "$0")/lib.sh"
+
+ADM=$T/admin N1=$T/n1 N2=$T/n2 V=$T/verifier
+for d in "$N1" "$N2" "$V"; do "$MG" --config-dir "$d" keygen >/dev/null; done
+cp "$N1/identity.pub" "$T/n1.pub"
+cp "$N2/identity.pub" "$T/n2.pub"
+WG2=$("$MG" --config-dir "$N2" export --wg)
+
+CTX="org-sign without an org key"
+run --config-dir "$ADM" org-sign "$T/n1.pub"
+expect 1 "no org key found.*meshguard org-keygen"
+
+CTX="org-keygen"
+run --config-dir "$ADM" org-keygen
+expect 0 "domain: +[0-9a-f]{6}\.mesh"
+check "org.key is 0600" [ "$(mode_of "$ADM/org/org.key")" = 600 ]
+ORG=$(cat "$ADM/org/org.pub")
+DOMAIN=$(grep -oE '[0-9a-f]{6}\.mesh' <<<"$OUT" | head -1 | cut -d. -f1)
+run --config-dir "$ADM" org-keygen
+expect 1 "org key already exists.*--force"
+check "org key unchanged" [ "$(cat "$ADM/org/org.pub")" = "$ORG" ]
+cp "$ADM/org/org.key" "$T/org.key.good"
+echo junk >"$ADM/org/org.key"
+run --config-dir "$ADM" org-keygen
+expect 1 "cannot be used: .*org.key: corrupt"
+run --config-dir "$ADM" org-sign "$T/n1.pub"
+expect 1 "org.key: corrupt"
+cp "$T/org.key.good" "$ADM/org/org.key"
+chmod 644 "$ADM/org/org.key"
+run --config-dir "$ADM" org-sign "$T/n1.pub"
+expect 1 "mode 0644.*chmod 600"
+chmod 600 "$ADM/org/org.key"
+
+CTX="org-sign v1"
+run --config-dir "$ADM" org-sign "$T/n1.pub" --name web-1 --expires 90d
+expect 0 "version: +v1"
+check "mesh name printed" grep -q "web-1\.$DOMAIN" <<<"$OUT"
+C1=$ADM/issued/web-1.cert
+check "314-byte file" [ "$(stat -c %s "$C1")" = 314 ]
+CTX="org-sign v2"
+run --config-dir "$ADM" org-sign "$T/n2.pub" --name web-2 --wg-pubkey "$WG2" --expires 2099-12-31
+expect 0 "version: +v2"
+C2=$ADM/issued/web-2.cert
+run --config-dir "$ADM" org-sign "$T/n1.pub" --name web-3 --expires never
+expect 0 "expires: +never"
+
+CTX="--expires garbage is an error, never 'never'"
+for bad in soon 90days 2030-02-30 -5d 1.5d ""; do
+  run --config-dir "$ADM" org-sign "$T/n1.pub" --name x --expires "$bad"
+  expect 2 "--expires"
+done
+run --config-dir "$ADM" org-sign "$T/n1.pub" --name x --expires 90
+expect 2 "in the past"
+run --config-dir "$ADM" org-sign "$T/n1.pub" --name x --expires 2001-01-01
+expect 2 "in the past"
+check "no certificate written by bad --expires" [ ! -e "$ADM/issued/x.cert" ]
+
+CTX="bad --wg-pubkey and --name"
+run --config-dir "$ADM" org-sign "$T/n2.pub" --name x --wg-pubkey "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+expect 1 "invalid WireGuard key.*all-zero"
+run --config-dir "$ADM" org-sign "$T/n2.pub" --name x --wg-pubkey "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+expect 1 "small-order"
+run --config-dir "$ADM" org-sign "$T/n2.pub" --name x --wg-pubkey "nonsense"
+expect 1 "invalid WireGuard key"
+for name in ../x a/b .x "$(printf 'x%.0s' {1..33})"; do
+  run --config-dir "$ADM" org-sign "$T/n2.pub" --name "$name"
+  expect 2 "--name"
+done
+run --config-dir "$ADM" org-sign "$T/n2.pub" --name web-1
+expect 1 "web-1.cert exists and is not a certificate for this node"
+run --config-dir "$ADM" org-sign "$T/n1.pub" --name web-1 --expires 30d
+expect 0 "signed"
+run --config-dir "$ADM" org-sign "$T/n1.pub" --name web-1 --expires 90d --bogus
+expect 2 "unknown option '--bogus'"
+
+CTX="cert show"
+run --config-dir "$V" cert show "$C2"
+expect 0 "mesh name: +web-2\.$DOMAIN\.mesh"
+check "cert show has the org key" grep -qF -- "org:           $ORG" <<<"$OUT"
+for field in "version: +2" "node: +" "name: +web-2" "issued: +20" "expires: +2099-12-31" \
+             "flags: +0x00" "org sig: +[0-9a-f]{16}\.\.\. \(valid\)" "mesh address: +10\.99\." \
+             "NOT trusted|not trusted here" "verdict: +NOT VALID here: org not trusted"; do
+  check "cert show has /$field/" grep -qE -- "$field" <<<"$OUT"
+done
+check "cert show has the WireGuard key" grep -qF -- "$WG2" <<<"$OUT"
+
+CTX="cert verify against the local trust store"
+run --config-dir "$V" cert verify "$C1"
+expect 1 "not valid here: org not trusted"
+"$MG" --config-dir "$V" trust --org "$ADM/org/org.pub" --name acme >/dev/null
+run --config-dir "$V" cert verify "$C1"
+expect 0 "valid: org certificate 'web-1' from org"
+run --config-dir "$V" cert verify "$C1" --at 31d
+expect 1 "certificate expired on"
+run --config-dir "$V" cert verify "$C1" --at garbage
+expect 2 "--at"
+run --config-dir "$V" cert show "$C1"
+expect 0 "verdict: +org certificate 'web-1'"
+
+CTX="tampered, truncated, wrong version, garbage certificates"
+cp "$C1" "$T/t.cert"; printf '\x03' | dd of="$T/t.cert" bs=1 seek=0 conv=notrunc 2>/dev/null
+run --config-dir "$V" cert verify "$T/t.cert"
+expect 1 "unsupported certificate version"
+cp "$C1" "$T/t.cert"; printf 'X' | dd of="$T/t.cert" bs=1 seek=66 conv=notrunc 2>/dev/null
+run --config-dir "$V" cert verify "$T/t.cert"
+expect 1 "bad signature"
+cp "$C1" "$T/t.cert"; printf '\x01' | dd of="$T/t.cert" bs=1 seek=180 conv=notrunc 2>/dev/null
+run --config-dir "$V" cert verify "$T/t.cert"
+expect 1 "malformed: non-zero padding"
+head -c 200 "$C1" >"$T/t.cert"
+run --config-dir "$V" cert verify "$T/t.cert"
+expect 1 "wrong size"
+run --config-dir "$V" cert show "$T/t.cert"
+expect 1 "not a certificate"
+head -c 2000 /dev/urandom >"$T/t.cert"
+run --config-dir "$V" cert verify "$T/t.cert"
+expect 1 "not a certificate"
+run --config-dir "$V" cert verify "$T/none.cert"
+expect 1 "cannot read"
+run --config-dir "$V" cert frobnicate "$C1"
+expect 2 "usage: meshguard cert"
+
+CTX="revocations: scoped to the org, applied from revoked/"
+run --config-dir "$ADM" org-revoke "$T/n1.pub" --reason nonsense
+expect 2 "--reason"
+run --config-dir "$ADM" org-revoke "$T/n1.pub"
+expect 0 "lamport: +1"
+check "revoked/<hex16>.revoke is 138 bytes" [ "$(stat -c %s "$ADM"/revoked/*.revoke)" = 138 ]
+"$MG" --config-dir "$T/other" org-keygen >/dev/null
+run --config-dir "$T/other" org-revoke "$T/n1.pub" --reason key-compromised
+expect 0 "final"
+mkdir -p "$V/revoked"
+cp "$T/other/revoked/"*.revoke "$V/revoked/other.revoke"
+run --config-dir "$V" cert verify "$C1"
+expect 0 "valid"   # another org's revocation does not touch acme's certificate
+cp "$ADM/revoked/"*.revoke "$V/revoked/acme.revoke"
+run --config-dir "$V" cert verify "$C1"
+expect 1 "revoked by the org"
+run --config-dir "$V" cert verify "$C2"
+expect 0 "valid"
+run --config-dir "$V" cert show "$V/revoked/acme.revoke"
+expect 0 "type: +revocation \(0x42\)"
+check "revocation shows reason and status" grep -qE "reason: +admin-removed \(2\)" <<<"$OUT"
+
+CTX="org-vouch, final revocations, Lamport order"
+run --config-dir "$ADM" org-vouch "$T/n1.pub"
+expect 0 "lamport: +2"
+check "vouch file is 137 bytes" [ "$(stat -c %s "$ADM"/vouched/*.vouch)" = 137 ]
+run --config-dir "$ADM" org-revoke "$T/n1.pub" --reason compromised
+expect 0 "lamport: +3"
+run --config-dir "$ADM" org-vouch "$T/n1.pub"
+expect 1 "key-compromised: that is final"
+run --config-dir "$ADM" cert show "$ADM/vouched/"*.vouch
+expect 0 "superseded here by a revocation with lamport 3"
+
+CTX="org-alias"
+run --config-dir "$ADM" org-alias ../x
+expect 2 "alias"
+run --config-dir "$ADM" org-alias acme
+expect 0 "lamport: +4"
+run --config-dir "$ADM" org-alias acme
+expect 0 "already announced"
+check "Lamport clock persisted" [ "$(cat "$ADM/state/lamport")" = 4 ]
+
+CTX="delegation"
+"$MG" --config-dir "$T/iss" org-keygen >/dev/null
+run --config-dir "$ADM" org-delegate "$T/iss/org/org.pub"
+expect 2 "must expire"
+run --config-dir "$ADM" org-delegate "$T/iss/org/org.pub" --expires never
+expect 2 "must expire"
+run --config-dir "$ADM" org-delegate "$T/iss/org/org.pub" --expires 30d --name eu
+expect 0 "Delegation granted"
+G=$ADM/issued/eu.grant
+check "grant file is 138 bytes" [ "$(stat -c %s "$G")" = 138 ]
+run --config-dir "$V" cert show "$G"
+expect 0 "Delegation grant"
+run --config-dir "$T/iss" org-sign "$T/n2.pub" --name leaf --grant "$G" --expires 10d --wg-pubkey "$WG2"
+expect 2 "expires with its grant"
+run --config-dir "$T/iss" org-sign "$T/n2.pub" --name leaf --grant "$G"
+expect 2 "--wg-pubkey is required"
+run --config-dir "$T/other" org-sign "$T/n2.pub" --name leaf --grant "$G" --wg-pubkey "$WG2"
+expect 1 "delegates to another key"
+cp "$G" "$T/bad.grant"; printf 'X' | dd of="$T/bad.grant" bs=1 seek=100 conv=notrunc 2>/dev/null
+run --config-dir "$T/iss" org-sign "$T/n2.pub" --name leaf --grant "$T/bad.grant" --wg-pubkey "$WG2"
+expect 1 "signature does not verify"
+run --config-dir "$T/iss" org-sign "$T/n2.pub" --name leaf --grant "$G" --wg-pubkey "$WG2"
+expect 0 "delegated"
+L=$T/iss/issued/leaf.cert
+run --config-dir "$V" cert verify "$L"
+expect 0 "valid: org certificate 'leaf'.*delegated to"
+run --config-dir "$V" cert show "$L"
+expect 0 "grant sig: +[0-9a-f]{16}\.\.\. \(valid\)"
+# a leaf whose grant was not signed by the org
+cp "$L" "$T/forged.cert"; printf 'X' | dd of="$T/forged.cert" bs=1 seek=260 conv=notrunc 2>/dev/null
+run --config-dir "$V" cert verify "$T/forged.cert"
+expect 1 "bad delegation grant"
+# revoking the issuer revokes its leaves
+run --config-dir "$ADM" org-revoke "$T/iss/org/org.pub"
+cp "$ADM"/revoked/*.revoke "$V/revoked/"
+run --config-dir "$V" cert verify "$L"
+expect 1 "delegated issuer revoked by the org"
+
+CTX="id shows the trust summary and node.cert"
+cp "$C2" "$N2/node.cert"
+"$MG" --config-dir "$N2" trust --org "$ADM/org/org.pub" >/dev/null
+run --config-dir "$N2" id
+expect 0 "node.cert: +org certificate 'web-2'"
+"$MG" --config-dir "$ADM" keygen >/dev/null
+run --config-dir "$ADM" config show
+expect 0 "org admin key: +"
+check "config show names the org key" grep -qF -- "$ORG" <<<"$OUT"
+
+check "no temporary files left" no_temp_files "$T"
+check "org.key still 0600" [ "$(mode_of "$ADM/org/org.key")" = 600 ]
+finish
