@@ -190,18 +190,23 @@ static int by_ipv4(const void *a, const void *b)
 /* Two peers with one IPv4 address cannot both be routed (upstream W-10). */
 static void warn_ipv4_collisions(struct list_row *rows, size_t n)
 {
+	enum { SHOW = 5 };
 	char ip[TRUST_ADDR_STR_LEN];
+	size_t shared = 0;
 
 	if (n < 2)
 		return;
 	qsort(rows, n, sizeof(*rows), by_ipv4);
 	for (size_t i = 1; i < n; i++) {
-		if (by_ipv4(&rows[i - 1], &rows[i]) != 0)
+		if (by_ipv4(&rows[i - 1], &rows[i]) != 0 || shared++ >= SHOW)
 			continue;
 		trust_mesh_ipv4_str(rows[i].key, ip);
 		fprintf(stderr, "warning: peers '%s' and '%s' share the mesh address %s\n",
 			rows[i - 1].name, rows[i].name, ip);
 	}
+	if (shared > SHOW)
+		fprintf(stderr, "warning: ... and %zu more shared IPv4 addresses (the 16-bit "
+			"10.99.0.0/16 space; IPv6 addresses stay distinct)\n", shared - SHOW);
 }
 
 static void list_peers(const struct trust_store *s)
