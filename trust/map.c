@@ -81,6 +81,14 @@ uint32_t map_get(const struct map *m, const uint8_t key[MAP_KEY_LEN])
 	return probe(m, key)->value;
 }
 
+uint32_t map_find(const struct map *m, const uint8_t a[32], const uint8_t *b)
+{
+	uint8_t key[MAP_KEY_LEN];
+
+	map_key(key, a, b);
+	return map_get(m, key);
+}
+
 int map_put(struct map *m, const uint8_t key[MAP_KEY_LEN], uint32_t value)
 {
 	struct map_slot *s;

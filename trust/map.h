@@ -35,5 +35,7 @@ int map_put(struct map *m, const uint8_t key[MAP_KEY_LEN], uint32_t value);
 
 /* Build a 64-byte key from one or two 32-byte halves (b may be NULL). */
 void map_key(uint8_t out[MAP_KEY_LEN], const uint8_t a[32], const uint8_t *b);
+/* map_get() of map_key(a, b). */
+uint32_t map_find(const struct map *m, const uint8_t a[32], const uint8_t *b);
 
 #endif

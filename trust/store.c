@@ -53,9 +53,9 @@ int keyset_add(struct key_set *set, const uint8_t key[TRUST_KEY_LEN], const char
 	uint8_t mk[MAP_KEY_LEN];
 	struct named_key *e;
 
-	map_key(mk, key, NULL);
-	if (map_get(&set->index, mk) != MAP_NONE)
+	if (map_find(&set->index, key, NULL) != MAP_NONE)
 		return -EEXIST;
+	map_key(mk, key, NULL);
 	if (grow_array((void **)&set->v, &set->cap, set->n, sizeof(*set->v)) < 0 ||
 	    map_put(&set->index, mk, (uint32_t)set->n) < 0)
 		return -ENOMEM;
@@ -67,11 +67,8 @@ int keyset_add(struct key_set *set, const uint8_t key[TRUST_KEY_LEN], const char
 
 const struct named_key *keyset_find(const struct key_set *set, const uint8_t key[TRUST_KEY_LEN])
 {
-	uint8_t mk[MAP_KEY_LEN];
-	uint32_t i;
+	uint32_t i = map_find(&set->index, key, NULL);
 
-	map_key(mk, key, NULL);
-	i = map_get(&set->index, mk);
 	return i == MAP_NONE ? NULL : &set->v[i];
 }
 
@@ -132,21 +129,15 @@ static void slot_set_free(struct slot_set *set)
 const struct slot *slots_find(const struct slot_set *set, const uint8_t org[TRUST_KEY_LEN],
 			      const uint8_t subject[TRUST_KEY_LEN])
 {
-	uint8_t mk[MAP_KEY_LEN];
-	uint32_t i;
+	uint32_t i = map_find(&set->index, org, subject);
 
-	map_key(mk, org, subject);
-	i = map_get(&set->index, mk);
 	return i == MAP_NONE ? NULL : &set->v[i];
 }
 
 const struct slot *slots_first(const struct slot_set *set, const uint8_t subject[TRUST_KEY_LEN])
 {
-	uint8_t mk[MAP_KEY_LEN];
-	uint32_t i;
+	uint32_t i = map_find(&set->by_subject, subject, NULL);
 
-	map_key(mk, subject, NULL);
-	i = map_get(&set->by_subject, mk);
 	return i == MAP_NONE ? NULL : &set->v[i];
 }
 

@@ -103,15 +103,18 @@ run --config-dir "$V" cert show "$C1"
 expect 0 "verdict: +org certificate 'web-1'"
 
 CTX="tampered, truncated, wrong version, garbage certificates"
-cp "$C1" "$T/t.cert"; printf '\x03' | dd of="$T/t.cert" bs=1 seek=0 conv=notrunc 2>/dev/null
-run --config-dir "$V" cert verify "$T/t.cert"
-expect 1 "unsupported certificate version"
-cp "$C1" "$T/t.cert"; printf 'X' | dd of="$T/t.cert" bs=1 seek=66 conv=notrunc 2>/dev/null
-run --config-dir "$V" cert verify "$T/t.cert"
-expect 1 "bad signature"
-cp "$C1" "$T/t.cert"; printf '\x01' | dd of="$T/t.cert" bs=1 seek=180 conv=notrunc 2>/dev/null
-run --config-dir "$V" cert verify "$T/t.cert"
-expect 1 "malformed: non-zero padding"
+# tampered SRC OFFSET BYTE DEST: a copy of SRC with one byte replaced.
+tampered() {
+  cp "$1" "$4"
+  printf "$3" | dd of="$4" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+for c in "0 \\x03 unsupported certificate version" "66 X bad signature" "100 X bad signature" \
+         "180 \\x01 malformed: non-zero padding" "113 \\x04 malformed: unknown flag bits"; do
+  read -r off byte want <<<"$c"
+  tampered "$C1" "$off" "$byte" "$T/t.cert"
+  run --config-dir "$V" cert verify "$T/t.cert"
+  expect 1 "$want"
+done
 head -c 200 "$C1" >"$T/t.cert"
 run --config-dir "$V" cert verify "$T/t.cert"
 expect 1 "wrong size"
@@ -185,7 +188,7 @@ run --config-dir "$T/iss" org-sign "$T/n2.pub" --name leaf --grant "$G"
 expect 2 "--wg-pubkey is required"
 run --config-dir "$T/other" org-sign "$T/n2.pub" --name leaf --grant "$G" --wg-pubkey "$WG2"
 expect 1 "delegates to another key"
-cp "$G" "$T/bad.grant"; printf 'X' | dd of="$T/bad.grant" bs=1 seek=100 conv=notrunc 2>/dev/null
+tampered "$G" 100 X "$T/bad.grant"
 run --config-dir "$T/iss" org-sign "$T/n2.pub" --name leaf --grant "$T/bad.grant" --wg-pubkey "$WG2"
 expect 1 "signature does not verify"
 run --config-dir "$T/iss" org-sign "$T/n2.pub" --name leaf --grant "$G" --wg-pubkey "$WG2"
@@ -196,7 +199,7 @@ expect 0 "valid: org certificate 'leaf'.*delegated to"
 run --config-dir "$V" cert show "$L"
 expect 0 "grant sig: +[0-9a-f]{16}\.\.\. \(valid\)"
 # a leaf whose grant was not signed by the org
-cp "$L" "$T/forged.cert"; printf 'X' | dd of="$T/forged.cert" bs=1 seek=260 conv=notrunc 2>/dev/null
+tampered "$L" 260 X "$T/forged.cert"
 run --config-dir "$V" cert verify "$T/forged.cert"
 expect 1 "bad delegation grant"
 # revoking the issuer revokes its leaves

@@ -126,14 +126,29 @@ static void test_ipv4_adjustments(void **state)
 	}
 }
 
+struct key_case {
+	const char *hex;
+	enum trust_key_status want;
+};
+
+static void check_key_cases(const struct key_case *cases, size_t n,
+			    enum trust_key_status (*check)(const uint8_t *))
+{
+	uint8_t k[32];
+
+	for (size_t i = 0; i < n; i++) {
+		hex(k, 32, cases[i].hex);
+		if (check(k) != cases[i].want)
+			fail_msg("%s: got %s, want %s", cases[i].hex, trust_key_strerror(check(k)),
+				 trust_key_strerror(cases[i].want));
+	}
+}
+
 /* Small-order encodings (libsodium's blocklist, RFC 8032 and the Ed25519
  * malleability literature), non-canonical and off-curve ones. */
 static void test_ed25519_key_checks(void **state)
 {
-	static const struct {
-		const char *hex;
-		enum trust_key_status want;
-	} cases[] = {
+	static const struct key_case cases[] = {
 		{ "0000000000000000000000000000000000000000000000000000000000000000", TRUST_KEY_ZERO },
 		{ "0100000000000000000000000000000000000000000000000000000000000000", TRUST_KEY_SMALL_ORDER },
 		{ "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", TRUST_KEY_SMALL_ORDER },
@@ -150,10 +165,7 @@ static void test_ed25519_key_checks(void **state)
 	uint8_t k[32], base[32], torsion[32];
 
 	(void)state;
-	for (size_t i = 0; i < MG_ARRAY_LEN(cases); i++) {
-		hex(k, 32, cases[i].hex);
-		assert_int_equal(trust_key_check(k), cases[i].want);
-	}
+	check_key_cases(cases, MG_ARRAY_LEN(cases), trust_key_check);
 	/* Base point plus a point of order 8: on the curve, not small order,
 	 * but outside the prime-order subgroup. */
 	hex(base, 32, "5866666666666666666666666666666666666666666666666666666666666666");
@@ -165,10 +177,7 @@ static void test_ed25519_key_checks(void **state)
 
 static void test_x25519_key_checks(void **state)
 {
-	static const struct {
-		const char *hex;
-		enum trust_key_status want;
-	} cases[] = {
+	static const struct key_case cases[] = {
 		{ "0000000000000000000000000000000000000000000000000000000000000000", TRUST_KEY_ZERO },
 		{ "0100000000000000000000000000000000000000000000000000000000000000", TRUST_KEY_SMALL_ORDER },
 		{ "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800", TRUST_KEY_SMALL_ORDER },
@@ -179,13 +188,8 @@ static void test_x25519_key_checks(void **state)
 		{ "d85e07ec22b0ad881537c2f44d662d1a143cf830c57aca4305d85c7a90f6b6ae", TRUST_KEY_NONCANONICAL },
 		{ "d85e07ec22b0ad881537c2f44d662d1a143cf830c57aca4305d85c7a90f6b62e", TRUST_KEY_OK },
 	};
-	uint8_t k[32];
-
 	(void)state;
-	for (size_t i = 0; i < MG_ARRAY_LEN(cases); i++) {
-		hex(k, 32, cases[i].hex);
-		assert_int_equal(trust_wg_key_check(k), cases[i].want);
-	}
+	check_key_cases(cases, MG_ARRAY_LEN(cases), trust_wg_key_check);
 }
 
 static void test_key_text(void **state)

@@ -98,74 +98,43 @@ static void test_load_dirs(void **state)
 	tmpdir_remove(dir);
 }
 
+/* A directory holding just dir/rel = data must fail to load with `want`. */
+static void one_bad_file(const char *rel, const void *data, size_t len, const char *want)
+{
+	char *dir = tmpdir_new();
+
+	put_file(dir, rel, data, len, 0600);
+	load_fails(dir, want);
+	tmpdir_remove(dir);
+}
+
 /* Each bad file fails the load, naming the file (and line). */
 static void test_bad_files(void **state)
 {
 	struct trust_identity a = fx_key(1), org = fx_key(3), other = fx_key(4);
 	uint8_t wire[TRUST_MSG_MAX_LEN];
+	char text[200];
 	size_t len;
 
 	(void)state;
-	{
-		char *dir = tmpdir_new(), text[200];
-
-		snprintf(text, sizeof(text), "# c\n\n%.43s\n", text_of(a.public_key));
-		put_text(dir, "authorized_keys/alice.pub", text);
-		load_fails(dir, "authorized_keys/alice.pub:3: wrong length");
-		tmpdir_remove(dir);
-	}
-	{
-		char *dir = tmpdir_new();
-
-		put_text(dir, "authorized_keys/alice.pub", "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n");
-		load_fails(dir, "alice.pub:1: small-order key");
-		tmpdir_remove(dir);
-	}
-	{
-		char *dir = tmpdir_new();
-
-		put_key(dir, "trusted_orgs/bad name.org", org.public_key);
-		load_fails(dir, "bad name.org: bad file name");
-		tmpdir_remove(dir);
-	}
-	{
-		char *dir = tmpdir_new();
-
-		put_text(dir, "trusted_orgs/empty.org", "");
-		load_fails(dir, "empty.org: no key in the file");
-		tmpdir_remove(dir);
-	}
-	{
-		/* A revocation whose signature does not verify */
-		char *dir = tmpdir_new();
-
-		len = fx_msg(wire, &org, TRUST_MSG_REVOKE, a.public_key, 2, 5);
-		wire[len - 1] ^= 1;
-		put_msg(dir, "revoked/x.revoke", wire, len);
-		load_fails(dir, "revoked/x.revoke: bad signature");
-		tmpdir_remove(dir);
-	}
-	{
-		/* A vouch in revoked/, a truncated alias */
-		char *dir = tmpdir_new();
-
-		len = fx_msg(wire, &org, TRUST_MSG_VOUCH, a.public_key, 0, 5);
-		put_msg(dir, "revoked/x.revoke", wire, len);
-		load_fails(dir, "wrong message type");
-		tmpdir_remove(dir);
-		dir = tmpdir_new();
-		len = fx_msg(wire, &org, TRUST_MSG_ALIAS, "acme", 0, 5);
-		put_msg(dir, "aliases/x.alias", wire, len - 1);
-		load_fails(dir, "aliases/x.alias: wrong size");
-		tmpdir_remove(dir);
-	}
-	{
-		char *dir = tmpdir_new();
-
-		put_text(dir, "state/lamport", "12x\n");
-		load_fails(dir, "state/lamport:1: not a number");
-		tmpdir_remove(dir);
-	}
+	snprintf(text, sizeof(text), "# c\n\n%.43s\n", text_of(a.public_key));
+	one_bad_file("authorized_keys/alice.pub", text, strlen(text),
+		     "authorized_keys/alice.pub:3: wrong length");
+	snprintf(text, sizeof(text), "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n");
+	one_bad_file("authorized_keys/alice.pub", text, strlen(text), "alice.pub:1: small-order key");
+	snprintf(text, sizeof(text), "%s\n", text_of(org.public_key));
+	one_bad_file("trusted_orgs/bad name.org", text, strlen(text), "bad name.org: bad file name");
+	one_bad_file("trusted_orgs/empty.org", "", 0, "empty.org: no key in the file");
+	one_bad_file("state/lamport", "12x\n", 4, "state/lamport:1: not a number");
+	/* a revocation whose signature does not verify */
+	len = fx_msg(wire, &org, TRUST_MSG_REVOKE, a.public_key, 2, 5);
+	wire[len - 1] ^= 1;
+	one_bad_file("revoked/x.revoke", wire, len, "revoked/x.revoke: bad signature");
+	/* a vouch in revoked/, a truncated alias */
+	len = fx_msg(wire, &org, TRUST_MSG_VOUCH, a.public_key, 0, 5);
+	one_bad_file("revoked/x.revoke", wire, len, "wrong message type");
+	len = fx_msg(wire, &org, TRUST_MSG_ALIAS, "acme", 0, 5);
+	one_bad_file("aliases/x.alias", wire, len - 1, "aliases/x.alias: wrong size");
 	{
 		/* Learned state is lenient: a corrupt cache file is skipped. */
 		char *dir = tmpdir_new();
