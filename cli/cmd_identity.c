@@ -32,10 +32,14 @@ static void print_addresses(const uint8_t pk[TRUST_KEY_LEN])
 }
 
 /* An identity file exists: explain why keygen will not touch it. */
-static int refuse_existing(const struct cli_ctx *ctx)
+static int refuse_existing(const struct cli_ctx *ctx, const char *key_path)
 {
 	struct trust_identity id;
-	char err[TRUST_ERR_LEN], text[TRUST_KEY_TEXT_LEN + 1];
+	char err[TRUST_ERR_LEN + PATH_MAX], text[TRUST_KEY_TEXT_LEN + 1];
+
+	if (!mg_path_exists(key_path))
+		return cli_fail("%s/identity.pub exists without identity.key; move it away, or "
+				"replace it with 'meshguard keygen --force'", ctx->config_dir);
 
 	if (trust_identity_load(ctx->config_dir, &id, err, sizeof(err)) == 0) {
 		trust_key_to_text(id.public_key, text);
@@ -64,7 +68,7 @@ int cmd_keygen(struct cli_ctx *ctx, int argc, char **argv)
 	    (ret = cli_path(pub, ctx->config_dir, "identity.pub")))
 		return ret;
 	if (!force && (mg_path_exists(path) || mg_path_exists(pub)))
-		return refuse_existing(ctx);
+		return refuse_existing(ctx, path);
 	trust_identity_generate(&id);
 	ret = trust_identity_save(ctx->config_dir, &id, force, err, sizeof(err));
 	if (ret) {

@@ -294,7 +294,7 @@ int cmd_untrust(struct cli_ctx *ctx, int argc, char **argv)
 {
 	const char *pos[1], *name = NULL;
 	const struct trust_kind *k;
-	struct trust_store *store;
+	struct trust_store *store = NULL;
 	uint8_t key[TRUST_KEY_LEN];
 	char path[PATH_MAX];
 	bool org = false;
@@ -304,14 +304,16 @@ int cmd_untrust(struct cli_ctx *ctx, int argc, char **argv)
 	if ((ret = cli_parse(argc, argv, opts, MG_ARRAY_LEN(opts), pos, 1, 1, NULL)))
 		return ret;
 	k = org ? &ORG : &PEER;
-	if ((ret = cli_load_store(ctx, &store)))
-		return ret;
-	/* A name (never a path: names are checked), else a key. */
+	/* A name (never a path: names are checked) needs no store, so a broken
+	 * file can always be untrusted by its name; a key is looked up. */
 	if (!trust_name_check(pos[0]) && (ret = key_file_path(ctx, k, pos[0], path)) == 0 &&
-	    mg_path_exists(path))
+	    mg_path_exists(path)) {
 		name = pos[0];
-	else if (trust_key_from_text(pos[0], strlen(pos[0]), key) == TRUST_KEY_OK)
+	} else if (trust_key_from_text(pos[0], strlen(pos[0]), key) == TRUST_KEY_OK) {
+		if ((ret = cli_load_store(ctx, &store)))
+			return ret;
 		name = store_name(store, k, key);
+	}
 	if (!name) {
 		trust_store_free(store);
 		return cli_fail("no trusted %s with the name or key '%s' (see 'meshguard trust list')",

@@ -6,8 +6,7 @@ set -uo pipefail
 
 MG=${MG:-${1:-}}
 [ -x "$MG" ] || { echo "usage: $0 /path/to/meshguard"; exit 2; }
-export MESHGUARD_CONFIG_DIR=  # tests always pass --config-dir
-unset MESHGUARD_CONFIG_DIR
+unset MESHGUARD_CONFIG_DIR  # tests always pass --config-dir
 
 T=$(mktemp -d /tmp/mgtrust-cli-XXXXXX)
 trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT

@@ -111,7 +111,9 @@ run --config-dir "$A" trust list
 expect 1 "authorized_keys/zz.pub:3: wrong length"
 run --config-dir "$A" id
 expect 0 "trust store: +error: .*zz.pub:3"
-rm "$A/authorized_keys/zz.pub"
+run --config-dir "$A" untrust zz
+expect 0 "Peer 'zz' is no longer trusted"   # a broken file can be untrusted by name
+check "zz.pub removed" [ ! -e "$A/authorized_keys/zz.pub" ]
 
 CTX="untrust"
 run --config-dir "$A" untrust robert
