@@ -132,7 +132,7 @@ static void print_node_cert(const struct cli_ctx *ctx, const struct trust_store 
 			    const uint8_t pk[TRUST_KEY_LEN])
 {
 	char path[PATH_MAX], err[TRUST_ERR_LEN + PATH_MAX], text[256];
-	uint8_t buf[TRUST_CERT_LEN];
+	uint8_t buf[TRUST_CERT_LEN], own_wg[TRUST_KEY_LEN];
 	struct trust_verdict v;
 	size_t len;
 
@@ -143,11 +143,17 @@ static void print_node_cert(const struct cli_ctx *ctx, const struct trust_store 
 		return;
 	}
 	trust_check_cert(s, buf, len, mg_now_unix(), &v);
-	if (v.reason == TRUST_R_OK && memcmp(v.identity, pk, TRUST_KEY_LEN) != 0)
-		snprintf(text, sizeof(text), "INVALID: issued for another identity");
-	else
-		trust_verdict_format(&v, text, sizeof(text));
+	if (v.reason == TRUST_R_OK && memcmp(v.identity, pk, TRUST_KEY_LEN) != 0) {
+		printf("%-15s INVALID: issued for another identity\n", "node.cert:");
+		return;
+	}
+	trust_verdict_format(&v, text, sizeof(text));
 	printf("%-15s %s\n", "node.cert:", text);
+	/* A v2 certificate must bind this node's own WireGuard key, or peers
+	 * will refuse the tunnel. */
+	if (v.reason == TRUST_R_OK && v.wg_bound &&
+	    (trust_wg_public_from_identity(pk, own_wg) != 0 || memcmp(own_wg, v.wg, TRUST_KEY_LEN) != 0))
+		printf("%-15s warning: it binds another WireGuard key than this node's\n", "");
 }
 
 static void print_trust_summary(const struct cli_ctx *ctx, const uint8_t pk[TRUST_KEY_LEN])

@@ -193,6 +193,7 @@ const char *trust_reason_str(enum trust_reason r)
 		[TRUST_R_WG_MISMATCH] = "WireGuard key does not match",
 		[TRUST_R_STALE] = "superseded by a newer message",
 		[TRUST_R_FINAL_REVOCATION] = "node revoked as key-compromised (final)",
+		[TRUST_R_NO_MEMORY] = "out of memory",
 	};
 	return (unsigned)r < TRUST_R_COUNT && text[r] ? text[r] : "unknown reason";
 }

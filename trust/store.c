@@ -473,8 +473,7 @@ void trust_store_apply_msg(struct trust_store *s, const uint8_t *buf, size_t len
 	if ((out->reason = trust_msg_verify(&out->msg, NULL)) != TRUST_R_OK)
 		return;
 	if (slots_offer(&s->d.slots, &out->msg, false, &res, &index) < 0) {
-		out->reason = TRUST_R_MALFORMED; /* out of memory: not applied */
-		out->persist_error = -ENOMEM;
+		out->reason = TRUST_R_NO_MEMORY;
 		return;
 	}
 	switch (res) {

@@ -215,6 +215,7 @@ enum trust_reason {
 	TRUST_R_WG_MISMATCH,      /* claimed WireGuard key is not the one allowed */
 	TRUST_R_STALE,            /* org message: superseded by a newer one */
 	TRUST_R_FINAL_REVOCATION, /* org message: vouch for a key-compromised node */
+	TRUST_R_NO_MEMORY,        /* org message: could not be stored */
 	TRUST_R_COUNT
 };
 const char *trust_reason_str(enum trust_reason r);
@@ -339,6 +340,8 @@ int trust_revoke_reason_parse(const char *s, uint8_t *out);
  */
 struct trust_store;
 
+/* Not thread-safe: one thread (the daemon's loop) owns a store. */
+
 /* An empty store without a directory (nothing is persisted); for tests. */
 struct trust_store *trust_store_new(void);
 /*
@@ -396,7 +399,8 @@ enum trust_msg_result {
 struct trust_msg_outcome {
 	enum trust_msg_result result;
 	enum trust_reason reason;       /* REJECTED: MALFORMED, BAD_SIGNATURE,
-					   ORG_NOT_TRUSTED, FINAL_REVOCATION */
+					   ORG_NOT_TRUSTED, FINAL_REVOCATION, NO_MEMORY;
+					   STALE: STALE */
 	struct trust_msg msg;           /* decoded (valid unless MALFORMED) */
 	int persist_error;              /* NEW but writing state/ failed: -errno */
 };

@@ -52,6 +52,9 @@ check() {
   fi
 }
 
+# not COMMAND...: succeeds when COMMAND fails (for `check`).
+not() { ! "$@"; }
+
 # No leftovers of atomic writes (".name.tmpXXXXXX") anywhere under DIR.
 no_temp_files() {
   [ -z "$(find "$1" -name '.*.tmp*' 2>/dev/null)" ]

@@ -213,6 +213,15 @@ cp "$C2" "$N2/node.cert"
 "$MG" --config-dir "$N2" trust --org "$ADM/org/org.pub" >/dev/null
 run --config-dir "$N2" id
 expect 0 "node.cert: +org certificate 'web-2'"
+check "its own WireGuard key: no warning" not grep -q "binds another WireGuard key" <<<"$OUT"
+cp "$C2" "$N1/node.cert"
+"$MG" --config-dir "$N1" trust --org "$ADM/org/org.pub" >/dev/null
+run --config-dir "$N1" id
+expect 0 "INVALID: issued for another identity"
+check "no WireGuard warning for another identity's certificate" not grep -q "binds another" <<<"$OUT"
+"$MG" --config-dir "$ADM" org-sign "$T/n1.pub" --name wrong-wg --wg-pubkey "$WG2" --out "$N1/node.cert" --force >/dev/null
+run --config-dir "$N1" id
+expect 0 "warning: it binds another WireGuard key than this node's"
 "$MG" --config-dir "$ADM" keygen >/dev/null
 run --config-dir "$ADM" config show
 expect 0 "org admin key: +"
