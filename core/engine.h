@@ -11,6 +11,14 @@
  *
  * Threading: an engine and its peers are used from one thread only.
  *
+ * Re-entrancy: the callbacks in wg_engine_ops run in the middle of packet
+ * processing. They must not call back into the engine (no peer add/remove,
+ * no packet function); queue such work and do it after the call returns.
+ *
+ * Additions since the first contract (all source compatible):
+ * wg_engine_config.staged_pool_len, wg_engine_next_deadline(), and the
+ * stats fields rx_keepalive, tx_keepalive and drop_no_endpoint.
+ *
  * Ownership: the engine owns every `struct wg_peer`; a pointer stays valid
  * until wg_engine_peer_remove() or wg_engine_free().
  *
@@ -93,6 +101,11 @@ struct wg_engine_config {
 	uint32_t handshake_queue_len; /* bounded queue of handshake messages (default 4096) */
 	uint32_t max_staged_packets;  /* per peer, while a handshake is in flight (default 128) */
 	uint32_t time_scale;          /* test only, see above (default 1) */
+	/*
+	 * Engine-wide cap on staging buffers (default 4096). Buffers are taken
+	 * from a recycled pool that grows up to this cap and never per packet.
+	 */
+	uint32_t staged_pool_len;
 };
 
 struct wg_engine *wg_engine_new(const struct wg_engine_config *cfg, const struct wg_engine_ops *ops,
@@ -138,6 +151,11 @@ size_t wg_engine_process_handshakes(struct wg_engine *e, uint64_t now, size_t bu
  * (UINT64_MAX if none). The I/O layer arms one timer for that instant.
  */
 uint64_t wg_engine_run_timers(struct wg_engine *e, uint64_t now);
+/*
+ * The next deadline without running anything (O(1)). The packet paths arm
+ * timers too, so the I/O layer re-reads this after each batch it fed in.
+ */
+uint64_t wg_engine_next_deadline(const struct wg_engine *e);
 
 /* ---- Peers ------------------------------------------------------------- */
 
@@ -192,6 +210,8 @@ struct wg_engine_stats {
 	uint64_t tx_cookie, rx_cookie;       /* cookie replies sent / accepted */
 	uint64_t drop_mac, drop_replay, drop_allowedips, drop_decrypt, drop_no_peer,
 		drop_ratelimit, drop_queue_full, drop_malformed;
+	uint64_t rx_keepalive, tx_keepalive; /* empty data packets (also counted in rx/tx_data) */
+	uint64_t drop_no_endpoint;           /* packets for a peer whose endpoint is unknown */
 	uint64_t handshake_queue_len;        /* current */
 	bool under_load;
 };
