@@ -13,6 +13,13 @@
  *   timer          device_after
  *   idle           while handshakes are queued: a budget of them, device_after
  *
+ * Handshake work (Diffie-Hellman, cookie replies) shares the thread with the
+ * data path. Under a flood it could take all of it and the shared socket
+ * would overflow with data packets in it, so it gets a CPU-time budget: at
+ * most 1/HS_SHARE of wall time (a token bucket in nanoseconds). What it cannot
+ * process waits in the engine's bounded queue; when that is full the engine
+ * drops, and being "under load" it answers new initiations with cookies.
+ *
  *   device_after   process queued handshakes (budget), run due timers,
  *                  flush the send batches, dispatch peer events, re-arm the
  *                  timer at the engine's next deadline
@@ -40,6 +47,8 @@ enum device_limits {
 	TUN_SLOT = 2048,                    /* headroom + MTU + tailroom fits */
 	TUN_READ_MAX = TUN_SLOT - WG_HEADROOM - WG_TAILROOM,
 	HANDSHAKE_BUDGET = 16,              /* per receive batch or idle turn */
+	HS_SHARE = 4,                       /* handshakes get at most 1/4 of the time */
+	HS_CREDIT_MAX_NS = 20 * 1000 * 1000, /* burst: 20 ms of handshake work */
 	EVENT_QUEUE = 256,
 };
 _Static_assert((int)TUN_READ_MAX >= (int)WG_DEVICE_MAX_MTU, "TUN slot too small for the largest MTU");
@@ -68,6 +77,9 @@ struct wg_device {
 	uint64_t timer_deadline;
 	uv_idle_t idle;
 	bool idle_active;
+	uv_timer_t hs_timer;   /* resumes handshake work once the budget refilled */
+	int64_t hs_credit_ns;
+	uint64_t hs_refill_at;
 
 	/* UAPI */
 	struct wg_uapi_server *uapi;
@@ -169,6 +181,33 @@ static void on_idle(uv_idle_t *h)
 	device_after(h->data, mg_now_mono_ns(), false);
 }
 
+static void on_hs_timer(uv_timer_t *t)
+{
+	device_after(t->data, mg_now_mono_ns(), false);
+}
+
+/* Process queued handshakes within the time budget; returns how many still wait. */
+static size_t run_handshakes(struct wg_device *dev, uint64_t now, bool *out_of_credit)
+{
+	uint64_t t0, t1;
+	size_t queued;
+
+	if (now > dev->hs_refill_at) {
+		dev->hs_credit_ns += (int64_t)((now - dev->hs_refill_at) / HS_SHARE);
+		if (dev->hs_credit_ns > HS_CREDIT_MAX_NS)
+			dev->hs_credit_ns = HS_CREDIT_MAX_NS;
+		dev->hs_refill_at = now;
+	}
+	*out_of_credit = dev->hs_credit_ns <= 0;
+	if (*out_of_credit)
+		return wg_engine_process_handshakes(dev->engine, now, 0);
+	t0 = mg_now_mono_ns();
+	queued = wg_engine_process_handshakes(dev->engine, now, HANDSHAKE_BUDGET);
+	t1 = mg_now_mono_ns();
+	dev->hs_credit_ns -= (int64_t)(t1 - t0);
+	return queued;
+}
+
 static void arm_timer(struct wg_device *dev, uint64_t now, uint64_t deadline)
 {
 	uint64_t ms;
@@ -201,24 +240,31 @@ static void dispatch_events(struct wg_device *dev)
 
 static void device_after(struct wg_device *dev, uint64_t now, bool timers_due)
 {
+	bool out_of_credit;
 	size_t queued;
 	uint64_t next;
 
 	if (dev->closing)
 		return;
-	queued = wg_engine_process_handshakes(dev->engine, now, HANDSHAKE_BUDGET);
+	queued = run_handshakes(dev, now, &out_of_credit);
 	/* Only the timer runs timers; after a packet burst the deadline is just re-read. */
 	next = timers_due ? wg_engine_run_timers(dev->engine, now)
 			  : wg_engine_next_deadline(dev->engine);
 	wg_port_flush(&dev->port);
-	/* Queued handshakes wait for the next loop turn, after pending I/O. */
-	if (queued && !dev->idle_active) {
+	/*
+	 * Queued handshakes: with budget left, continue on the next loop turn
+	 * (after pending I/O); without, when the budget has refilled.
+	 */
+	if (queued && !out_of_credit && !dev->idle_active) {
 		uv_idle_start(&dev->idle, on_idle);
 		dev->idle_active = true;
-	} else if (!queued && dev->idle_active) {
+	} else if ((!queued || out_of_credit) && dev->idle_active) {
 		uv_idle_stop(&dev->idle);
 		dev->idle_active = false;
 	}
+	if (queued && out_of_credit && !uv_is_active((uv_handle_t *)&dev->hs_timer))
+		uv_timer_start(&dev->hs_timer, on_hs_timer,
+			       (uint64_t)(-dev->hs_credit_ns) * HS_SHARE / 1000000 + 1, 0);
 	arm_timer(dev, now, next);
 	/* Past the flush: what event handlers send goes out at once. */
 	dev->busy = false;
@@ -404,8 +450,11 @@ int wg_device_new(struct wg_device **out, uv_loop_t *loop, const struct wg_devic
 	}
 	uv_timer_init(loop, &dev->timer);
 	uv_idle_init(loop, &dev->idle);
-	dev->timer.data = dev->idle.data = dev;
-	dev->pending_closes = 2;
+	uv_timer_init(loop, &dev->hs_timer);
+	dev->timer.data = dev->idle.data = dev->hs_timer.data = dev;
+	dev->pending_closes = 3;
+	dev->hs_credit_ns = HS_CREDIT_MAX_NS;
+	dev->hs_refill_at = mg_now_mono_ns();
 
 	ret = wg_port_bind(&dev->port, cfg->listen_port, err, errlen);
 	if (!ret && !cfg->no_tun)
@@ -447,6 +496,7 @@ void wg_device_close(struct wg_device *dev)
 	}
 	uv_close((uv_handle_t *)&dev->timer, handle_closed);
 	uv_close((uv_handle_t *)&dev->idle, handle_closed);
+	uv_close((uv_handle_t *)&dev->hs_timer, handle_closed);
 }
 
 /* ---- Configuration ------------------------------------------------------------------------- */

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A handshake flood against meshguard while an established session carries
+# an iperf3 stream: initiations with a valid MAC1 (so they pass the cheap
+# check and would cost a Diffie-Hellman each) arrive from another address far
+# faster than they can be processed. meshguard must go "under load", answer
+# with cookie replies instead of doing the public-key work, and keep the
+# existing tunnel flowing in every second of the flood.
+. "$(dirname "$0")/lib.sh"
+nt_skip_unless_ready wireguard-go wg iperf3 jq python3 ping
+
+nt_two_hosts
+IF_A=${NT_ID}m
+IF_B=${NT_ID}w
+T_B4=10.98.0.2
+FLOOD_SRC=192.168.241.3
+FLOOD_SECS=6
+# Initiations per second. Each costs the receiver one Diffie-Hellman if it is
+# processed (about 20k/s would take a whole core here), so this is a flood;
+# it is paced because the attacker shares the machine's two CPUs with both
+# daemons and iperf3 (unpaced, Python alone takes one of them).
+FLOOD_RATE=${FLOOD_RATE:-40000}
+
+CFG=$NT_DIR/cfg
+PUB_A=$(nt_identity "$CFG")
+(umask 077 && wg genkey >"$NT_DIR/b.key")
+PUB_B=$(wg pubkey <"$NT_DIR/b.key")
+cat >"$CFG/peers/wggo.conf" <<EOF
+[Peer]
+PublicKey = $PUB_B
+Endpoint = $UL_B:51820
+AllowedIPs = $T_B4/32
+EOF
+nt_meshguard "$NS_A" "$CFG" "$IF_A"
+M4=$(mesh_ip "$NS_A" "$IF_A" 4)
+nt_wggo "$NS_B" "$IF_B"
+inB wg set "$IF_B" private-key "$NT_DIR/b.key" listen-port 51820 peer "$PUB_A" allowed-ips "$M4/32"
+inB ip addr add "$T_B4/32" dev "$IF_B"
+inB ip link set "$IF_B" mtu 1420 up
+inB ip route add 10.99.0.0/16 dev "$IF_B"
+inB ip addr add "$FLOOD_SRC/24" dev "$VB"
+check "tunnel up before the flood" ping_ok "$NS_A" "$T_B4"
+
+ip netns exec "$NS_B" iperf3 -s >/dev/null 2>&1 &
+NT_PIDS+=($!)
+wait_until 5 sh -c "ip netns exec $NS_B ss -ltnH 'sport = :5201' | grep -q LISTEN" || die "no iperf3 server"
+
+# The stream: 2 s alone, then FLOOD_SECS under the flood, then 1 s after.
+DUR=$((FLOOD_SECS + 3))
+timeout $((DUR + 20)) ip netns exec "$NS_A" iperf3 -c "$T_B4" -t "$DUR" -i 1 -J >"$NT_DIR/iperf.json" 2>&1 &
+IPERF=$!
+NT_PIDS+=("$IPERF")
+sleep 2
+# The flood comes from its own address (the rate limiter is per source).
+timeout $((FLOOD_SECS + 10)) ip netns exec "$NS_B" python3 "$HERE/nettool.py" flood \
+	"$UL_A" 51821 "$PUB_A" "$FLOOD_SECS" "$FLOOD_RATE" "$FLOOD_SRC" >"$NT_DIR/flood.txt" 2>&1 || true
+wait "$IPERF" || true
+log "flood: $(cat "$NT_DIR/flood.txt")"
+log "UDP receive-buffer drops at meshguard: $(ip netns exec "$NS_A" nstat -asz UdpRcvbufErrors Udp6RcvbufErrors | awk '/Rcvbuf/{s+=$2} END{print s+0}')"
+
+sent=$(awk '/^sent/{print $2}' "$NT_DIR/flood.txt")
+cookies=$(awk '/^sent/{print $4}' "$NT_DIR/flood.txt")
+st=$(mg "$NS_A" "$IF_A" status --json)
+tx_cookie=$(jq .counters.tx_cookie <<<"$st")
+log "counters: $(jq -c '.counters | {rx_handshake, tx_handshake, tx_cookie, drop_mac, drop_ratelimit, drop_queue_full, drop_decrypt, handshake_queue_len}' <<<"$st")"
+check "the flood was a flood ($sent initiations in ${FLOOD_SECS}s)" test "${sent:-0}" -gt $((FLOOD_SECS * FLOOD_RATE / 2))
+check "meshguard sent cookie replies (counter $tx_cookie)" test "${tx_cookie:-0}" -gt 0
+check "the flooder received cookie replies ($cookies)" test "${cookies:-0}" -gt 0
+
+# Every 1-second interval of the stream, flood included, moved data.
+jq -r '.intervals[].sum.bits_per_second / 1e6 | floor' "$NT_DIR/iperf.json" >"$NT_DIR/intervals.txt" || true
+log "iperf3 Mbit/s per second: $(tr '\n' ' ' <"$NT_DIR/intervals.txt")"
+n=$(wc -l <"$NT_DIR/intervals.txt")
+min=$(sort -n "$NT_DIR/intervals.txt" | head -1)
+first=$(head -1 "$NT_DIR/intervals.txt")
+check "the stream ran through the flood ($n intervals)" test "$n" -ge "$DUR"
+check "no second fell below a tenth of the unflooded rate (slowest ${min:-0} of ${first:-0} Mbit/s)" \
+	test "${min:-0}" -ge 5 -a $((${min:-0} * 10)) -ge "${first:-1}"
+check "the session survived the flood" ping_ok "$NS_A" "$T_B4"
