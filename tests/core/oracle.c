@@ -41,7 +41,7 @@ static int unhex(char c)
 bool oracle_run(struct oracle_out *out, const char *cmd, const char *args)
 {
 	char *line = malloc(strlen(args) + 1024);
-	char buf[4096];
+	char buf[8192];
 	FILE *f;
 
 	if (!python || !line)

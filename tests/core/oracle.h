@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { ORACLE_MAX_FIELDS = 16, ORACLE_MAX_VALUE = 512 };
+enum { ORACLE_MAX_FIELDS = 16, ORACLE_MAX_VALUE = 2048 };
 
 struct oracle_out {
 	int n;

@@ -59,6 +59,8 @@ static void send_udp(void *ctx, const union wg_sockaddr *to, const uint8_t *dgra
 	struct sim_dgram *d;
 	uint32_t type = dgram[0];
 
+	if (type == 1 && node->n_init < 256)
+		node->init_at[node->n_init++] = s->now;
 	if (type >= 1 && type <= 4) {
 		++node->sent_by_type[type];
 		if (node->record_sent && len <= SIM_MAX_DGRAM) {
@@ -226,7 +228,8 @@ static void deliver_due(struct sim *s)
 		}
 		++s->delivered_dgrams;
 		wg_engine_recv_udp(dst->e, &d.from, d.data, d.len, s->now);
-		wg_engine_process_handshakes(dst->e, s->now, SIZE_MAX);
+		if (!s->manual_handshakes)
+			wg_engine_process_handshakes(dst->e, s->now, SIZE_MAX);
 	}
 }
 

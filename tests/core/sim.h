@@ -38,6 +38,8 @@ struct sim_node {
 	bool record_sent;       /* keep a copy of the last datagram of each type */
 	uint8_t last_sent[5][SIM_MAX_DGRAM];
 	size_t last_sent_len[5];
+	uint64_t init_at[256]; /* when each handshake initiation was sent */
+	int n_init;
 };
 
 struct sim_dgram {
@@ -60,6 +62,8 @@ struct sim {
 	/* Return true to drop this datagram. */
 	bool (*drop)(struct sim *s, const struct sim_dgram *d, void *arg);
 	void *drop_arg;
+	/* If set, queued handshakes wait for an explicit wg_engine_process_handshakes(). */
+	bool manual_handshakes;
 };
 
 /* n nodes, each with a random key; cfg may be NULL. */

@@ -182,6 +182,11 @@ def cmd_kdf(a):
             "hash": HASH(a["input"]), "mac": MAC(a["key"][:32], a["input"])}
 
 
+def cmd_aead(a):
+    return {"ct": AEAD(a["key"], a["counter"], a["pt"], a["ad"]),
+            "xct": XAEAD(a["key"], a["nonce"], a["pt"], a["ad"])}
+
+
 def cmd_selftest(_a):
     # draft-irtf-cfrg-xchacha-03 section 2.2.1
     key = bytes(range(32))
@@ -199,7 +204,7 @@ def main():
     args = {}
     for kv in sys.argv[2:]:
         k, v = kv.split("=", 1)
-        args[k] = int(v) if k in ("sec", "nsec", "init_index", "resp_index", "receiver") else bytes.fromhex(v)
+        args[k] = int(v) if k in ("sec", "nsec", "init_index", "resp_index", "receiver", "counter") else bytes.fromhex(v)
     out = globals()["cmd_" + cmd](args)
     for k, v in out.items():
         print(f"{k}={v.hex()}")
