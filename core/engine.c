@@ -71,6 +71,8 @@ struct wg_engine *wg_engine_new(const struct wg_engine_config *cfg, const struct
 
 	/* Hash-table keys come from the same RNG as everything else (tests inject one). */
 	e->rng.fn(e->rng.ctx, keys, sizeof(keys));
+	e->rng.fn(e->rng.ctx, &e->jitter_state, sizeof(e->jitter_state));
+	e->jitter_state |= 1; /* xorshift must not start at zero */
 	e->hsq.cap = e->cfg.handshake_queue_len;
 	e->hsq.items = calloc(e->hsq.cap, sizeof(*e->hsq.items));
 	if (!e->hsq.items || index_table_init(&e->index) < 0 ||

@@ -41,6 +41,7 @@ struct wg_engine {
 	struct wg_engine_ops ops;
 	void *ctx;
 	struct noise_rng rng;
+	uint64_t jitter_state; /* xorshift64*, seeded from rng: jitter needs no syscall per packet */
 	struct wg_engine_config cfg; /* defaults filled in */
 	struct wg_timing t;
 	struct cookie_times cookie_times;

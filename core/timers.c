@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "bytes.h"
 #include "engine_priv.h"
 #include "log.h"
 
@@ -159,13 +158,22 @@ static void mod_peer_timer(struct wg_peer *peer, uint64_t *timer, uint64_t when)
 	}
 }
 
+/*
+ * Up to REKEY_TIMEOUT_JITTER_MAX of random delay, so that peers which
+ * started together drift apart. It hides nothing, so a seeded xorshift64*
+ * does: data_sent() arms a timer after nearly every reply, and the RNG
+ * callback may be a system call.
+ */
 static uint64_t jitter(struct wg_peer *peer)
 {
 	struct wg_engine *e = peer->engine;
-	uint8_t r[4];
+	uint64_t x = e->jitter_state;
 
-	e->rng.fn(e->rng.ctx, r, sizeof(r));
-	return mg_load_le32(r) % e->t.rekey_timeout_jitter_max;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	e->jitter_state = x;
+	return ((x * 0x2545f4914f6cdd1dull) >> 32) % e->t.rekey_timeout_jitter_max;
 }
 
 /* ---- Expiry -------------------------------------------------------------- */
