@@ -46,6 +46,13 @@ enum device_limits {
 	TUN_BATCH = WG_PORT_BATCH,
 	TUN_SLOT = 2048,                    /* headroom + MTU + tailroom fits */
 	TUN_READ_MAX = TUN_SLOT - WG_HEADROOM - WG_TAILROOM,
+	/*
+	 * The kernel queues packets for us on the TUN's transmit queue (500 by
+	 * default). One thread reads the TUN and the socket in turns, so the
+	 * queue must absorb what arrives while we serve the socket; overflow
+	 * here is loss that TCP sees.
+	 */
+	TUN_TXQLEN = 1000,
 	HANDSHAKE_BUDGET = 16,              /* per receive batch or idle turn */
 	HS_SHARE = 4,                       /* handshakes get at most 1/4 of the time */
 	HS_CREDIT_MAX_NS = 20 * 1000 * 1000, /* burst: 20 ms of handshake work */
@@ -392,7 +399,7 @@ static int open_tun(struct wg_device *dev, const char *name, char *err, size_t e
 	dev->tun_arena = malloc((size_t)TUN_BATCH * TUN_SLOT);
 	if (!dev->tun_arena)
 		return wg__err(err, errlen, -ENOMEM, "out of memory");
-	ret = wg_nl_link_up(dev->ifindex, dev->mtu);
+	ret = wg_nl_link_up(dev->ifindex, dev->mtu, TUN_TXQLEN);
 	if (ret)
 		return wg__err(err, errlen, ret, "cannot set %s up with MTU %u: %s", dev->ifname,
 			       dev->mtu, strerror(-ret));

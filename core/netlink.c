@@ -55,7 +55,7 @@ out:
 	return ret;
 }
 
-int wg_nl_link_up(unsigned ifindex, uint32_t mtu)
+int wg_nl_link_up(unsigned ifindex, uint32_t mtu, uint32_t txqlen)
 {
 	char buf[NL_BUF];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -68,6 +68,8 @@ int wg_nl_link_up(unsigned ifindex, uint32_t mtu)
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
 	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (txqlen)
+		mnl_attr_put_u32(nlh, IFLA_TXQLEN, txqlen);
 	return nl_transact(nlh);
 }
 

@@ -12,8 +12,8 @@
 
 #include "wg.h"
 
-/* Set the MTU and bring the link up. */
-int wg_nl_link_up(unsigned ifindex, uint32_t mtu);
+/* Set the MTU and the transmit queue length (0: leave it) and bring the link up. */
+int wg_nl_link_up(unsigned ifindex, uint32_t mtu, uint32_t txqlen);
 /* Add (or replace) an address; no prefix route is created for it (we add routes ourselves). */
 int wg_nl_addr_add(unsigned ifindex, const struct wg_prefix *p);
 /* Add (or replace) / delete a route to `p` through the interface, in the main table. */
