@@ -142,7 +142,12 @@ void wg_engine_send_ip(struct wg_engine *e, uint8_t *pkt, size_t len, uint64_t n
 void wg_engine_recv_udp(struct wg_engine *e, const union wg_sockaddr *from, uint8_t *dgram,
 			size_t len, uint64_t now);
 
-/* Process up to `budget` queued handshake messages. Returns how many remain queued. */
+/*
+ * Process up to `budget` queued handshake messages. Returns how many remain
+ * queued. With a non-zero budget it first builds and sends the handshake
+ * initiations the packet paths asked for (they never do public-key work
+ * themselves); budget 0 only reports the queue length.
+ */
 size_t wg_engine_process_handshakes(struct wg_engine *e, uint64_t now, size_t budget);
 
 /*
@@ -154,6 +159,8 @@ uint64_t wg_engine_run_timers(struct wg_engine *e, uint64_t now);
 /*
  * The next deadline without running anything (O(1)). The packet paths arm
  * timers too, so the I/O layer re-reads this after each batch it fed in.
+ * 0 (always in the past) when initiations wait to be built: run the timers
+ * (or process handshakes) on the next loop turn.
  */
 uint64_t wg_engine_next_deadline(const struct wg_engine *e);
 
@@ -185,7 +192,7 @@ void wg_peer_allowedips_foreach(const struct wg_peer *peer,
 				void (*fn)(void *arg, int family, const uint8_t *addr, uint8_t cidr),
 				void *arg);
 
-/* Start a handshake now unless one is in flight (REKEY_TIMEOUT still applies). */
+/* Build and send an initiation now (at most one per REKEY_TIMEOUT still applies). */
 void wg_peer_initiate(struct wg_peer *peer, uint64_t now);
 
 struct wg_peer_info {

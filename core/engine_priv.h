@@ -59,6 +59,7 @@ struct wg_engine {
 	size_t heap_len, heap_cap;
 
 	struct handshake_queue hsq;
+	struct wg_peer *init_first, *init_last; /* peers waiting for an initiation to be built */
 	bool under_load;
 	uint64_t last_under_load; /* valid while under_load */
 
@@ -69,7 +70,11 @@ struct wg_engine {
 void wg_engine_wall_time(const struct wg_engine *e, struct timespec *ts);
 
 /* send.c */
+void wg_packet_send_handshake_initiation(struct wg_peer *peer, uint64_t now);
 void wg_packet_send_queued_handshake_initiation(struct wg_peer *peer, bool is_retry, uint64_t now);
+void wg_packet_unqueue_handshake_initiation(struct wg_peer *peer);
+/* Builds and sends the initiations queued by the packet paths; true if there were any. */
+bool wg_packet_flush_handshake_initiations(struct wg_engine *e, uint64_t now);
 void wg_packet_send_handshake_response(struct wg_peer *peer, uint64_t now);
 void wg_packet_send_handshake_cookie(struct wg_engine *e, const uint8_t *msg, size_t len,
 				     const union wg_sockaddr *to, uint64_t now);

@@ -53,6 +53,7 @@ void wg_peer_destroy(struct wg_peer *peer)
 
 	wg_timers_stop(peer);
 	wg_timers_heap_remove(e, peer);
+	wg_packet_unqueue_handshake_initiation(peer);
 	wg_peer_zero_key_material(peer);
 	wg_packet_purge_staged_packets(peer);
 	allowedips_remove_owner(&e->allowedips, &peer->allowedips);
@@ -165,9 +166,12 @@ void wg_peer_allowedips_foreach(const struct wg_peer *peer,
 	allowedips_foreach(&peer->allowedips, fn, arg);
 }
 
+/* A control-path request: built and sent now (still at most one per REKEY_TIMEOUT). */
 void wg_peer_initiate(struct wg_peer *peer, uint64_t now)
 {
-	wg_packet_send_queued_handshake_initiation(peer, false, now);
+	peer->timers.handshake_attempts = 0;
+	wg_packet_unqueue_handshake_initiation(peer);
+	wg_packet_send_handshake_initiation(peer, now);
 }
 
 void wg_peer_get_info(const struct wg_peer *peer, struct wg_peer_info *out)

@@ -61,6 +61,10 @@ struct wg_peer {
 	struct staged_queue staged;
 	struct wg_timers timers;
 
+	/* On the engine's list of initiations to send (never built on the packet path). */
+	struct wg_peer *init_prev, *init_next;
+	bool init_queued;
+
 	bool has_sent_handshake;
 	uint64_t last_sent_handshake;
 	uint16_t persistent_keepalive_interval; /* seconds */

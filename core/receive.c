@@ -150,6 +150,9 @@ static void consume_response(struct wg_engine *e, const struct handshake_item *i
 
 size_t wg_engine_process_handshakes(struct wg_engine *e, uint64_t now, size_t budget)
 {
+	/* Our own initiations first: at most one per peer per REKEY_TIMEOUT. */
+	if (budget)
+		wg_packet_flush_handshake_initiations(e, now);
 	while (budget-- && e->hsq.len) {
 		struct handshake_item *item = &e->hsq.items[e->hsq.head];
 

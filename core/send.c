@@ -273,7 +273,7 @@ void wg_packet_send_keepalive(struct wg_peer *peer, uint64_t now)
 
 /* ---- Handshake messages -------------------------------------------------- */
 
-static void wg_packet_send_handshake_initiation(struct wg_peer *peer, uint64_t now)
+void wg_packet_send_handshake_initiation(struct wg_peer *peer, uint64_t now)
 {
 	struct wg_engine *e = peer->engine;
 	uint8_t packet[INIT_LEN];
@@ -302,11 +302,63 @@ static void wg_packet_send_handshake_initiation(struct wg_peer *peer, uint64_t n
 	}
 }
 
+/*
+ * The packet paths only ask for an initiation: building one costs two
+ * X25519 operations, which do not belong on the per-packet path. The
+ * request waits on the engine's list until wg_engine_process_handshakes()
+ * or wg_engine_run_timers() runs (the next deadline is "now" meanwhile),
+ * like the kernel's handshake work queue.
+ */
 void wg_packet_send_queued_handshake_initiation(struct wg_peer *peer, bool is_retry, uint64_t now)
 {
+	struct wg_engine *e = peer->engine;
+
 	if (!is_retry)
 		peer->timers.handshake_attempts = 0;
-	wg_packet_send_handshake_initiation(peer, now);
+	/* Checked here too, so that nothing is queued when not strictly needed. */
+	if (peer->init_queued || (peer->has_sent_handshake &&
+				  !wg_birthdate_has_expired(peer->last_sent_handshake,
+							    e->t.rekey_timeout, now)))
+		return;
+	peer->init_queued = true;
+	peer->init_next = NULL;
+	peer->init_prev = e->init_last;
+	if (e->init_last)
+		e->init_last->init_next = peer;
+	else
+		e->init_first = peer;
+	e->init_last = peer;
+}
+
+void wg_packet_unqueue_handshake_initiation(struct wg_peer *peer)
+{
+	struct wg_engine *e = peer->engine;
+
+	if (!peer->init_queued)
+		return;
+	if (peer->init_prev)
+		peer->init_prev->init_next = peer->init_next;
+	else
+		e->init_first = peer->init_next;
+	if (peer->init_next)
+		peer->init_next->init_prev = peer->init_prev;
+	else
+		e->init_last = peer->init_prev;
+	peer->init_prev = peer->init_next = NULL;
+	peer->init_queued = false;
+}
+
+bool wg_packet_flush_handshake_initiations(struct wg_engine *e, uint64_t now)
+{
+	bool any = e->init_first != NULL;
+
+	while (e->init_first) {
+		struct wg_peer *peer = e->init_first;
+
+		wg_packet_unqueue_handshake_initiation(peer);
+		wg_packet_send_handshake_initiation(peer, now);
+	}
+	return any;
 }
 
 void wg_packet_send_handshake_response(struct wg_peer *peer, uint64_t now)

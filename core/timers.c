@@ -250,6 +250,10 @@ static void expire_peer(struct wg_peer *peer, uint64_t now)
 uint64_t wg_timers_next_deadline(const struct wg_engine *e)
 {
 	uint64_t next = e->heap_len ? e->heap[0]->timers.heap_key : WG_TIMER_OFF;
+
+	/* Initiations asked for by the packet paths are due at once. */
+	if (e->init_first)
+		return 0;
 	uint64_t gc = ratelimiter_next_gc(&e->ratelimiter);
 
 	if (gc < next)
@@ -270,6 +274,7 @@ uint64_t wg_timers_run(struct wg_engine *e, uint64_t now)
 		peer->timers.heap_key = earliest_deadline(&peer->timers);
 		sift_down(e, peer->timers.heap_pos);
 	}
+	wg_packet_flush_handshake_initiations(e, now);
 	if (ratelimiter_next_gc(&e->ratelimiter) <= now)
 		ratelimiter_gc(&e->ratelimiter, now);
 	cookie_checker_expire_secret(&e->checker, now, &e->cookie_times);

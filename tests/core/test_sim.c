@@ -477,6 +477,30 @@ static void test_peer_removal_and_key_change(void **state)
 	sim_free(&s);
 }
 
+/* The packet path only asks for an initiation; the X25519 work happens later. */
+static void test_no_public_key_work_on_packet_path(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 2, NULL, 13);
+	sim_connect(&s, 0, 1);
+	sim_send_ip(&s, 0, 1, 10);
+	sim_send_ip(&s, 0, 1, 10);
+	assert_int_equal(s.node[0].n_init, 0);
+	assert_int_equal(sim_peer(&s, 0, 1)->handshake.state, HANDSHAKE_ZEROED);
+	assert_int_equal(wg_engine_next_deadline(s.node[0].e), 0);
+	/* Budget 0 only reports; the timer run (or a real budget) builds it, once. */
+	wg_engine_process_handshakes(s.node[0].e, s.now, 0);
+	assert_int_equal(s.node[0].n_init, 0);
+	wg_engine_run_timers(s.node[0].e, s.now);
+	assert_int_equal(s.node[0].n_init, 1);
+	assert_true(wg_engine_next_deadline(s.node[0].e) > s.now);
+	sim_run_for(&s, 10 * MS);
+	assert_int_equal(s.node[1].delivered, 2);
+	sim_free(&s);
+}
+
 static void test_no_endpoint(void **state)
 {
 	struct sim s;
@@ -508,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_padding),
 		cmocka_unit_test(test_staging_bounds),
 		cmocka_unit_test(test_peer_removal_and_key_change),
+		cmocka_unit_test(test_no_public_key_work_on_packet_path),
 		cmocka_unit_test(test_no_endpoint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
