@@ -390,6 +390,93 @@ static void test_time_scale(void **state)
 	sim_free(&s);
 }
 
+/* ---- The deadline heap with thousands of peers --------------------------- */
+
+enum { HEAP_PEERS = 3000 };
+static uint64_t heap_deadline[HEAP_PEERS];
+static uint64_t heap_now, heap_last_fired;
+static int heap_fired;
+
+static void heap_event(void *ctx, struct wg_peer *peer, enum wg_peer_event ev)
+{
+	size_t i = (size_t)(uintptr_t)wg_peer_get_userdata(peer);
+
+	(void)ctx;
+	assert_int_equal(ev, WG_EVENT_SESSION_EXPIRED);
+	/* Fired when due, not before, and in deadline order. */
+	assert_true(heap_deadline[i] <= heap_now);
+	assert_true(heap_deadline[i] >= heap_last_fired);
+	heap_last_fired = heap_deadline[i];
+	heap_deadline[i] = UINT64_MAX;
+	++heap_fired;
+}
+
+static void heap_send(void *ctx, const union wg_sockaddr *to, const uint8_t *d, size_t len)
+{
+	(void)ctx, (void)to, (void)d, (void)len;
+}
+
+static void heap_deliver(void *ctx, const uint8_t *p, size_t len)
+{
+	(void)ctx, (void)p, (void)len;
+}
+
+static void test_deadline_heap_many_peers(void **state)
+{
+	const struct wg_engine_ops ops = {
+		.send_udp = heap_send, .deliver_ip = heap_deliver, .random = sim_rng,
+		.peer_event = heap_event,
+	};
+	struct sim rng_holder;
+	struct wg_engine *e;
+	struct wg_peer *peers[HEAP_PEERS];
+	uint64_t t0 = 5000 * S, x = 12345;
+
+	(void)state;
+	memset(&rng_holder, 0, sizeof(rng_holder));
+	rng_holder.node[0].sim = &rng_holder;
+	e = wg_engine_new(NULL, &ops, &rng_holder.node[0]);
+	assert_non_null(e);
+	for (size_t i = 0; i < HEAP_PEERS; ++i) {
+		uint8_t pub[32];
+
+		sim_rng(&rng_holder.node[0], pub, 32);
+		peers[i] = wg_engine_peer_add(e, pub);
+		assert_non_null(peers[i]);
+		wg_peer_set_userdata(peers[i], (void *)(uintptr_t)i);
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		/* Armed, then for a third of them re-armed later (a stale heap key). */
+		wg_timers_session_derived(peers[i], t0 + (x >> 40) % (100 * S));
+		if (i % 3 == 0)
+			wg_timers_session_derived(peers[i], t0 + (x >> 20) % (200 * S));
+		heap_deadline[i] = peers[i]->timers.zero_key_material;
+	}
+	/* Remove some peers: the heap must stay consistent. */
+	for (size_t i = 0; i < HEAP_PEERS; i += 7) {
+		wg_engine_peer_remove(e, peers[i]);
+		heap_deadline[i] = UINT64_MAX;
+	}
+	heap_now = 0;
+	heap_last_fired = 0;
+	heap_fired = 0;
+	for (;;) {
+		uint64_t next = wg_engine_next_deadline(e);
+
+		if (next == UINT64_MAX)
+			break;
+		assert_true(next >= heap_now);
+		heap_now = next;
+		wg_engine_run_timers(e, heap_now);
+		/* Everything due has fired. */
+		for (size_t i = 0; i < HEAP_PEERS; i += 11)
+			assert_true(heap_deadline[i] > heap_now);
+	}
+	for (size_t i = 0; i < HEAP_PEERS; ++i)
+		assert_int_equal(heap_deadline[i], UINT64_MAX);
+	assert_int_equal(heap_fired, HEAP_PEERS - (HEAP_PEERS + 6) / 7);
+	wg_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_message_limits),
 		cmocka_unit_test(test_lastminute_rekey_on_receive),
 		cmocka_unit_test(test_time_scale),
+		cmocka_unit_test(test_deadline_heap_many_peers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
