@@ -95,6 +95,8 @@ struct wg_engine_ops {
  * divides all of them (REKEY_AFTER_TIME, REJECT_AFTER_TIME, REKEY_TIMEOUT,
  * KEEPALIVE_TIMEOUT, REKEY_ATTEMPT_TIME, cookie secret lifetime...) for tests
  * that must observe a rekey in seconds rather than minutes. Production uses 1.
+ * It scales the persistent-keepalive interval too (25 s at scale 5 is 5 s),
+ * but not the handshake rate limiter nor the one-second under-load window.
  */
 struct wg_engine_config {
 	uint32_t mtu;                 /* padding cap (default 1420) */

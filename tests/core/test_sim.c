@@ -477,6 +477,51 @@ static void test_peer_removal_and_key_change(void **state)
 	sim_free(&s);
 }
 
+/* Random datagrams of every type and length: dropped and counted, never a crash. */
+static void test_garbage_input(void **state)
+{
+	struct sim s;
+	uint8_t d[SIM_MAX_DGRAM];
+	uint64_t x = 99, drops;
+	struct wg_engine_stats st;
+
+	(void)state;
+	sim_init(&s, 2, NULL, 14);
+	sim_connect(&s, 0, 1);
+	sim_send_ip(&s, 0, 1, 10);
+	sim_run_for(&s, 10 * MS);
+	for (int i = 0; i < 20000; ++i) {
+		size_t len;
+
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		len = (x >> 33) % 200;
+		if (i % 4 == 0)
+			len = (size_t[]){ 148, 92, 64, 32, 0, 3, 4 }[(x >> 20) % 7];
+		for (size_t k = 0; k < len; ++k) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			d[k] = (uint8_t)(x >> 56);
+		}
+		if (len >= 4) {
+			d[0] = (uint8_t)(1 + i % 4);
+			d[1] = d[2] = d[3] = 0;
+		}
+		if (len >= 8 && i % 3 == 0) /* a live receiver index, so decryption is attempted */
+			memcpy(d + 4, &sim_peer(&s, 1, 0)->keypairs.current->entry.index, 4);
+		wg_engine_recv_udp(s.node[1].e, &s.node[0].addr, d, len, s.now);
+		wg_engine_process_handshakes(s.node[1].e, s.now, SIZE_MAX);
+	}
+	st = stats(&s, 1);
+	drops = st.drop_mac + st.drop_replay + st.drop_allowedips + st.drop_decrypt + st.drop_no_peer +
+		st.drop_ratelimit + st.drop_queue_full + st.drop_malformed;
+	assert_int_equal(drops, 20000);
+	assert_int_equal(s.node[1].delivered, 1);
+	/* The session is unharmed. */
+	sim_send_ip(&s, 0, 1, 10);
+	sim_run_for(&s, 10 * MS);
+	assert_int_equal(s.node[1].delivered, 2);
+	sim_free(&s);
+}
+
 /* The packet path only asks for an initiation; the X25519 work happens later. */
 static void test_no_public_key_work_on_packet_path(void **state)
 {
@@ -532,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_padding),
 		cmocka_unit_test(test_staging_bounds),
 		cmocka_unit_test(test_peer_removal_and_key_change),
+		cmocka_unit_test(test_garbage_input),
 		cmocka_unit_test(test_no_public_key_work_on_packet_path),
 		cmocka_unit_test(test_no_endpoint),
 	};
