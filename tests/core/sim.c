@@ -249,3 +249,26 @@ void sim_run_until(struct sim *s, uint64_t until)
 	}
 	s->now = until;
 }
+
+struct wg_engine_stats sim_stats(struct sim *s, int i)
+{
+	struct wg_engine_stats st;
+
+	wg_engine_get_stats(s->node[i].e, &st);
+	return st;
+}
+
+bool sim_drop_by_rule(struct sim *s, const struct sim_dgram *d, void *rule)
+{
+	struct sim_drop_rule *r = rule;
+
+	(void)s;
+	if (!r->count || (r->from >= 0 && d->from_node != r->from) ||
+	    (r->type && d->data[0] != r->type))
+		return false;
+	if (r->count > 0)
+		--r->count;
+	r->kept = *d;
+	++r->dropped;
+	return true;
+}

@@ -82,6 +82,23 @@ void sim_send_ip(struct sim *s, int a, int b, size_t payload_len);
 struct wg_peer *sim_peer(struct sim *s, int a, int b);
 void sim_rng(void *ctx, void *buf, size_t len);
 
+/* The engine's counters of node i. */
+struct wg_engine_stats sim_stats(struct sim *s, int i);
+
+/*
+ * A loss filter for sim.drop: drops datagrams from node `from` (-1: any) of
+ * message type `type` (0: any), `count` more times (-1: all, 0: none), and
+ * keeps a copy of the last one it dropped.
+ */
+struct sim_drop_rule {
+	int from;
+	int type;
+	int count;
+	int dropped;
+	struct sim_dgram kept;
+};
+bool sim_drop_by_rule(struct sim *s, const struct sim_dgram *d, void *rule);
+
 /* Builds an IPv4 packet (header + payload pattern) at pkt; returns its length. */
 size_t sim_build_ipv4(uint8_t *pkt, const uint8_t src[4], const uint8_t dst[4], size_t payload_len);
 

@@ -26,14 +26,6 @@
 
 static const uint64_t S = SIM_NS, MS = SIM_NS / 1000;
 
-static struct wg_engine_stats stats(struct sim *s, int i)
-{
-	struct wg_engine_stats st;
-
-	wg_engine_get_stats(s->node[i].e, &st);
-	return st;
-}
-
 /* Runs the network in small steps, processing queued handshakes of every node but `held`. */
 static void pump(struct sim *s, uint64_t dur, int held)
 {
@@ -104,19 +96,19 @@ static void test_cookie_under_load(void **state)
 		junk_initiation(msg, s.node[1].pub, i);
 		wg_engine_recv_udp(b, &from, msg, sizeof(msg), s.now);
 	}
-	assert_int_equal(stats(&s, 1).handshake_queue_len, 8);
+	assert_int_equal(sim_stats(&s, 1).handshake_queue_len, 8);
 	/* Without a valid mac1 a message never gets that far. */
 	msg[3 + 40] ^= 1;
 	wg_engine_recv_udp(b, &s.node[2].addr, msg, sizeof(msg), s.now);
-	assert_int_equal(stats(&s, 1).drop_mac, 1);
+	assert_int_equal(sim_stats(&s, 1).drop_mac, 1);
 
 	/* Node 2 initiates: no mac2, so it gets a cookie reply and is not queued. */
 	sim_send_ip(&s, 2, 1, 64);
 	pump(&s, 10 * MS, 1);
-	assert_true(stats(&s, 1).under_load);
-	assert_int_equal(stats(&s, 1).tx_cookie, 1);
-	assert_int_equal(stats(&s, 1).handshake_queue_len, 8);
-	assert_int_equal(stats(&s, 2).rx_cookie, 1);
+	assert_true(sim_stats(&s, 1).under_load);
+	assert_int_equal(sim_stats(&s, 1).tx_cookie, 1);
+	assert_int_equal(sim_stats(&s, 1).handshake_queue_len, 8);
+	assert_int_equal(sim_stats(&s, 2).rx_cookie, 1);
 	assert_true(c_peer->latest_cookie.is_valid);
 
 	/* Meanwhile the established session is not held up by the handshake queue. */
@@ -140,11 +132,11 @@ static void test_cookie_under_load(void **state)
 	assert_memory_equal(c_peer->latest_cookie.cookie, oracle_get(&o, "cookie", NULL), 16);
 
 	/* REKEY_TIMEOUT later node 2 retries, now with mac2; node 1 (still loaded) queues it. */
-	queued = stats(&s, 1).handshake_queue_len;
+	queued = sim_stats(&s, 1).handshake_queue_len;
 	pump(&s, 6 * S, 1);
 	assert_int_equal(s.node[2].n_init, 2);
-	assert_int_equal(stats(&s, 1).tx_cookie, 1);
-	assert_int_equal(stats(&s, 1).handshake_queue_len, queued + 1);
+	assert_int_equal(sim_stats(&s, 1).tx_cookie, 1);
+	assert_int_equal(sim_stats(&s, 1).handshake_queue_len, queued + 1);
 	retry = s.node[2].last_sent[1];
 	args[0] = '\0';
 	oracle_arg_hex(args, sizeof(args), "msg", retry, WG_MSG_INITIATION_LEN);
@@ -165,13 +157,13 @@ static void test_cookie_under_load(void **state)
 		other.in4.sin_port = htons(9);
 		memcpy(msg, retry, sizeof(msg));
 		wg_engine_recv_udp(b, &other, msg, sizeof(msg), s.now);
-		assert_int_equal(stats(&s, 1).tx_cookie, 2);
-		assert_int_equal(stats(&s, 1).handshake_queue_len, queued + 1);
+		assert_int_equal(sim_stats(&s, 1).tx_cookie, 2);
+		assert_int_equal(sim_stats(&s, 1).handshake_queue_len, queued + 1);
 	}
 
 	/* Node 1 catches up: the garbage fails, node 2's handshake completes, data flows. */
 	wg_engine_process_handshakes(b, s.now, SIZE_MAX);
-	assert_int_equal(stats(&s, 1).drop_decrypt, 8);
+	assert_int_equal(sim_stats(&s, 1).drop_decrypt, 8);
 	pump(&s, 20 * MS, -1);
 	assert_non_null(c_peer->keypairs.current);
 	assert_int_equal(s.node[1].delivered, 3); /* node 2's staged packet */
@@ -180,8 +172,8 @@ static void test_cookie_under_load(void **state)
 	pump(&s, 1100 * MS, -1);
 	junk_initiation(msg, s.node[1].pub, 99);
 	wg_engine_recv_udp(b, &s.node[0].addr, msg, sizeof(msg), s.now);
-	assert_false(stats(&s, 1).under_load);
-	assert_int_equal(stats(&s, 1).handshake_queue_len, 1);
+	assert_false(sim_stats(&s, 1).under_load);
+	assert_int_equal(sim_stats(&s, 1).handshake_queue_len, 1);
 	sim_free(&s);
 }
 
@@ -214,14 +206,14 @@ static void test_ratelimit_under_load(void **state)
 	memcpy(good, s.node[2].last_sent[1], sizeof(good));
 
 	/* Replayed twenty times at once: the bucket lets a burst through, then refuses. */
-	before = stats(&s, 1).handshake_queue_len;
+	before = sim_stats(&s, 1).handshake_queue_len;
 	for (int i = 0; i < 20; ++i) {
 		memcpy(msg, good, sizeof(msg));
 		wg_engine_recv_udp(b, &s.node[2].addr, msg, sizeof(msg), s.now);
 	}
 	/* The retry itself already took one token of the five. */
-	assert_int_equal(stats(&s, 1).handshake_queue_len - before, 4);
-	assert_int_equal(stats(&s, 1).drop_ratelimit, 16);
+	assert_int_equal(sim_stats(&s, 1).handshake_queue_len - before, 4);
+	assert_int_equal(sim_stats(&s, 1).drop_ratelimit, 16);
 	sim_free(&s);
 }
 
@@ -256,15 +248,15 @@ static void test_cookie_reply_authentication(void **state)
 	reply[40] ^= 1;
 	wg_engine_recv_udp(s.node[0].e, &s.node[1].addr, reply, sizeof(reply), s.now);
 	assert_false(c_peer->latest_cookie.is_valid);
-	assert_int_equal(stats(&s, 0).drop_decrypt, 1);
+	assert_int_equal(sim_stats(&s, 0).drop_decrypt, 1);
 	/* Genuine: stored once; the same reply again is refused (it answers one mac1 only). */
 	reply[40] ^= 1;
 	memcpy(msg, reply, sizeof(reply));
 	wg_engine_recv_udp(s.node[0].e, &s.node[1].addr, msg, sizeof(reply), s.now);
 	assert_true(c_peer->latest_cookie.is_valid);
-	assert_int_equal(stats(&s, 0).rx_cookie, 1);
+	assert_int_equal(sim_stats(&s, 0).rx_cookie, 1);
 	wg_engine_recv_udp(s.node[0].e, &s.node[1].addr, reply, sizeof(reply), s.now);
-	assert_int_equal(stats(&s, 0).rx_cookie, 1);
+	assert_int_equal(sim_stats(&s, 0).rx_cookie, 1);
 
 	/* A retry within the cookie's life carries mac2... */
 	s.node[0].record_sent = true;

@@ -21,37 +21,6 @@
 
 static const uint64_t S = SIM_NS, MS = SIM_NS / 1000;
 
-static struct wg_engine_stats stats(struct sim *s, int i)
-{
-	struct wg_engine_stats st;
-
-	wg_engine_get_stats(s->node[i].e, &st);
-	return st;
-}
-
-struct drop_rule {
-	int from;        /* -1: any */
-	int type;        /* 0: any */
-	int count;       /* how many more to drop; -1: all */
-	struct sim_dgram kept;
-	int dropped;
-};
-
-static bool drop_by_rule(struct sim *s, const struct sim_dgram *d, void *arg)
-{
-	struct drop_rule *r = arg;
-
-	(void)s;
-	if (!r->count || (r->from >= 0 && d->from_node != r->from) ||
-	    (r->type && d->data[0] != r->type))
-		return false;
-	if (r->count > 0)
-		--r->count;
-	r->kept = *d;
-	++r->dropped;
-	return true;
-}
-
 static void test_handshake_and_data(void **state)
 {
 	struct sim s;
@@ -73,7 +42,7 @@ static void test_handshake_and_data(void **state)
 	assert_int_equal(s.node[0].delivered, 1);
 	assert_int_equal(s.node[0].last_ip_len, 1020);
 
-	st = stats(&s, 0);
+	st = sim_stats(&s, 0);
 	assert_int_equal(st.tx_handshake, 1);
 	assert_int_equal(st.rx_handshake, 1);
 	wg_peer_get_info(sim_peer(&s, 0, 1), &info);
@@ -142,12 +111,12 @@ static void test_lost_messages(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
-		struct drop_rule r = { .from = cases[i].from, .type = cases[i].type, .count = 1 };
+		struct sim_drop_rule r = { .from = cases[i].from, .type = cases[i].type, .count = 1 };
 		struct sim s;
 
 		sim_init(&s, 2, NULL, 200 + i);
 		sim_connect(&s, 0, 1);
-		s.drop = drop_by_rule;
+		s.drop = sim_drop_by_rule;
 		s.drop_arg = &r;
 		sim_send_ip(&s, 0, 1, 10);
 		sim_run_for(&s, REKEY_TIMEOUT * S + 500 * MS);
@@ -171,7 +140,7 @@ static void test_lost_messages(void **state)
 
 static void test_key_rotation_keeps_old_packets(void **state)
 {
-	struct drop_rule r = { .from = 0, .type = 4, .count = 0 };
+	struct sim_drop_rule r = { .from = 0, .type = 4, .count = 0 };
 	struct sim s;
 	struct wg_peer *pa, *pb;
 	struct noise_keypair *old;
@@ -179,7 +148,7 @@ static void test_key_rotation_keeps_old_packets(void **state)
 	(void)state;
 	sim_init(&s, 2, NULL, 3);
 	sim_connect(&s, 0, 1);
-	s.drop = drop_by_rule;
+	s.drop = sim_drop_by_rule;
 	s.drop_arg = &r;
 	pa = sim_peer(&s, 0, 1);
 	pb = sim_peer(&s, 1, 0);
@@ -239,8 +208,8 @@ static void test_rekey_over_hours(void **state)
 	assert_int_equal(s.node[0].delivered + s.node[1].delivered, sent);
 	assert_true(s.node[0].n_init + s.node[1].n_init >= 3 * 3600 / (REKEY_AFTER_TIME + 6));
 	assert_true(s.node[0].n_init + s.node[1].n_init <= 3 * 3600 / REKEY_AFTER_TIME * 2);
-	assert_int_equal(stats(&s, 0).drop_replay + stats(&s, 1).drop_replay, 0);
-	assert_int_equal(stats(&s, 0).drop_decrypt + stats(&s, 1).drop_decrypt, 0);
+	assert_int_equal(sim_stats(&s, 0).drop_replay + sim_stats(&s, 1).drop_replay, 0);
+	assert_int_equal(sim_stats(&s, 0).drop_decrypt + sim_stats(&s, 1).drop_decrypt, 0);
 	sim_free(&s);
 }
 
@@ -295,7 +264,7 @@ static void test_mesh(void **state)
 
 static void test_routing_and_replay(void **state)
 {
-	struct drop_rule r = { .from = 0, .type = 4, .count = 0 };
+	struct sim_drop_rule r = { .from = 0, .type = 4, .count = 0 };
 	uint8_t buf[WG_HEADROOM + 200 + WG_TAILROOM], dgram[SIM_MAX_DGRAM];
 	const uint8_t stranger[4] = { 10, 99, 0, 1 };
 	struct sim s;
@@ -304,7 +273,7 @@ static void test_routing_and_replay(void **state)
 	(void)state;
 	sim_init(&s, 2, NULL, 7);
 	sim_connect(&s, 0, 1);
-	s.drop = drop_by_rule;
+	s.drop = sim_drop_by_rule;
 	s.drop_arg = &r;
 	sim_send_ip(&s, 0, 1, 10);
 	sim_run_for(&s, 10 * MS);
@@ -312,7 +281,7 @@ static void test_routing_and_replay(void **state)
 	/* Outbound: no peer for the destination. */
 	len = sim_build_ipv4(buf + WG_HEADROOM, s.node[0].tun_ip, stranger, 10);
 	wg_engine_send_ip(s.node[0].e, buf + WG_HEADROOM, len, s.now);
-	assert_int_equal(stats(&s, 0).drop_no_peer, 1);
+	assert_int_equal(sim_stats(&s, 0).drop_no_peer, 1);
 
 	/* Inbound: node 0 may send to node 1, but an inner source it does not own is refused. */
 	wg_peer_allowedip_add(sim_peer(&s, 0, 1), AF_INET, stranger, 32);
@@ -320,7 +289,7 @@ static void test_routing_and_replay(void **state)
 	wg_engine_send_ip(s.node[0].e, buf + WG_HEADROOM, len, s.now);
 	/* (routes by destination: node 1's address) */
 	sim_run_for(&s, 10 * MS);
-	assert_int_equal(stats(&s, 1).drop_allowedips, 1);
+	assert_int_equal(sim_stats(&s, 1).drop_allowedips, 1);
 	assert_int_equal(s.node[1].delivered, 1);
 
 	/* A captured, delivered datagram replayed later is dropped. */
@@ -333,22 +302,22 @@ static void test_routing_and_replay(void **state)
 	memcpy(dgram, r.kept.data, r.kept.len);
 	wg_engine_recv_udp(s.node[1].e, &r.kept.from, dgram, r.kept.len, s.now);
 	assert_int_equal(s.node[1].delivered, 2);
-	assert_int_equal(stats(&s, 1).drop_replay, 1);
+	assert_int_equal(sim_stats(&s, 1).drop_replay, 1);
 
 	/* A flipped bit: authentication fails, the window is untouched. */
 	memcpy(dgram, r.kept.data, r.kept.len);
 	dgram[8] += 1; /* counter + 1: not seen yet, so it reaches the AEAD */
 	wg_engine_recv_udp(s.node[1].e, &r.kept.from, dgram, r.kept.len, s.now);
-	assert_int_equal(stats(&s, 1).drop_decrypt, 1);
+	assert_int_equal(sim_stats(&s, 1).drop_decrypt, 1);
 	/* Unknown receiver index. */
 	memcpy(dgram, r.kept.data, r.kept.len);
 	dgram[4] ^= 0xff;
 	wg_engine_recv_udp(s.node[1].e, &r.kept.from, dgram, r.kept.len, s.now);
-	assert_int_equal(stats(&s, 1).drop_no_peer, 1);
+	assert_int_equal(sim_stats(&s, 1).drop_no_peer, 1);
 	/* Not WireGuard at all. */
 	dgram[1] = 1;
 	wg_engine_recv_udp(s.node[1].e, &r.kept.from, dgram, r.kept.len, s.now);
-	assert_int_equal(stats(&s, 1).drop_malformed, 1);
+	assert_int_equal(sim_stats(&s, 1).drop_malformed, 1);
 	sim_free(&s);
 }
 
@@ -407,7 +376,7 @@ static void test_padding(void **state)
 
 static void test_staging_bounds(void **state)
 {
-	struct drop_rule r = { .from = -1, .type = 0, .count = -1 };
+	struct sim_drop_rule r = { .from = -1, .type = 0, .count = -1 };
 	struct sim s;
 	struct wg_peer *pa;
 
@@ -415,13 +384,13 @@ static void test_staging_bounds(void **state)
 	sim_init(&s, 2, NULL, 10);
 	sim_connect(&s, 0, 1);
 	pa = sim_peer(&s, 0, 1);
-	s.drop = drop_by_rule;
+	s.drop = sim_drop_by_rule;
 	s.drop_arg = &r;
 	for (int i = 0; i < 200; ++i)
 		sim_send_ip(&s, 0, 1, (size_t)i);
 	/* Bounded: the oldest 72 gave way. */
 	assert_int_equal(pa->staged.len, MAX_STAGED_PACKETS);
-	assert_int_equal(stats(&s, 0).drop_queue_full, 200 - MAX_STAGED_PACKETS);
+	assert_int_equal(sim_stats(&s, 0).drop_queue_full, 200 - MAX_STAGED_PACKETS);
 	/* The network heals before the attempts run out: everything staged arrives, in order. */
 	sim_run_for(&s, 2 * S);
 	r.count = 0;
@@ -434,7 +403,7 @@ static void test_staging_bounds(void **state)
 
 static void test_peer_removal_and_key_change(void **state)
 {
-	struct drop_rule r = { .from = 0, .type = 4, .count = 0 };
+	struct sim_drop_rule r = { .from = 0, .type = 4, .count = 0 };
 	struct sim s;
 	uint8_t dgram[SIM_MAX_DGRAM], newkey[32];
 	struct wg_peer *pb;
@@ -442,7 +411,7 @@ static void test_peer_removal_and_key_change(void **state)
 	(void)state;
 	sim_init(&s, 2, NULL, 11);
 	sim_connect(&s, 0, 1);
-	s.drop = drop_by_rule;
+	s.drop = sim_drop_by_rule;
 	s.drop_arg = &r;
 	sim_send_ip(&s, 0, 1, 10);
 	sim_run_for(&s, 10 * MS);
@@ -456,7 +425,7 @@ static void test_peer_removal_and_key_change(void **state)
 	assert_int_equal(s.node[1].e->index.count, 0);
 	memcpy(dgram, r.kept.data, r.kept.len);
 	wg_engine_recv_udp(s.node[1].e, &r.kept.from, dgram, r.kept.len, s.now);
-	assert_int_equal(stats(&s, 1).drop_no_peer, 1);
+	assert_int_equal(sim_stats(&s, 1).drop_no_peer, 1);
 
 	/* Re-added, with a new identity on node 0: old sessions are not extended, a new one forms. */
 	pb = wg_engine_peer_add(s.node[1].e, s.node[0].pub);
@@ -510,7 +479,7 @@ static void test_garbage_input(void **state)
 		wg_engine_recv_udp(s.node[1].e, &s.node[0].addr, d, len, s.now);
 		wg_engine_process_handshakes(s.node[1].e, s.now, SIZE_MAX);
 	}
-	st = stats(&s, 1);
+	st = sim_stats(&s, 1);
 	drops = st.drop_mac + st.drop_replay + st.drop_allowedips + st.drop_decrypt + st.drop_no_peer +
 		st.drop_ratelimit + st.drop_queue_full + st.drop_malformed;
 	assert_int_equal(drops, 20000);
@@ -556,8 +525,8 @@ static void test_no_endpoint(void **state)
 	p = wg_engine_peer_add(s.node[0].e, s.node[1].pub);
 	wg_peer_allowedip_add(p, AF_INET, s.node[1].tun_ip, 32);
 	sim_send_ip(&s, 0, 1, 10);
-	assert_int_equal(stats(&s, 0).drop_no_endpoint, 1);
-	assert_int_equal(stats(&s, 0).tx_handshake, 0);
+	assert_int_equal(sim_stats(&s, 0).drop_no_endpoint, 1);
+	assert_int_equal(sim_stats(&s, 0).tx_handshake, 0);
 	sim_free(&s);
 }
 

@@ -22,14 +22,6 @@
 
 static const uint64_t S = SIM_NS, MS = SIM_NS / 1000;
 
-static struct wg_engine_stats stats(struct sim *s, int i)
-{
-	struct wg_engine_stats st;
-
-	wg_engine_get_stats(s->node[i].e, &st);
-	return st;
-}
-
 /* Handshake initiated by node 0, data once each way; returns the session birth time. */
 static uint64_t establish(struct sim *s)
 {
@@ -44,27 +36,6 @@ static uint64_t establish(struct sim *s)
 	assert_int_equal(s->node[1].delivered, 1);
 	assert_int_equal(s->node[0].delivered, 1);
 	return birth;
-}
-
-struct drop_rule {
-	int from;      /* -1: any */
-	int type;      /* 0: any */
-	bool active;
-	int dropped;
-	struct sim_dgram kept; /* copy of the last dropped datagram */
-};
-
-static bool drop_by_rule(struct sim *s, const struct sim_dgram *d, void *arg)
-{
-	struct drop_rule *r = arg;
-
-	(void)s;
-	if (!r->active || (r->from >= 0 && d->from_node != r->from) ||
-	    (r->type && d->data[0] != r->type))
-		return false;
-	++r->dropped;
-	r->kept = *d;
-	return true;
 }
 
 static void test_rekey_after_time(void **state)
@@ -94,14 +65,14 @@ static void test_rekey_after_time(void **state)
 	assert_int_equal(s.node[0].delivered, 131);
 	assert_non_null(pa->keypairs.previous);
 	assert_true(pa->keypairs.current->sending.birthdate > birth);
-	assert_int_equal(stats(&s, 1).drop_replay + stats(&s, 1).drop_decrypt, 0);
+	assert_int_equal(sim_stats(&s, 1).drop_replay + sim_stats(&s, 1).drop_decrypt, 0);
 	sim_free(&s);
 }
 
 static void test_reject_after_time(void **state)
 {
-	struct drop_rule hs = { .from = -1, .type = 0 };
-	struct drop_rule late = { .from = 0, .type = 4 };
+	struct sim_drop_rule hs = { .from = -1, .type = 0 };
+	struct sim_drop_rule late = { .from = 0, .type = 4 };
 	struct sim s;
 	uint64_t birth, delivered_at_179 = 0;
 	uint8_t copy[SIM_MAX_DGRAM];
@@ -112,18 +83,18 @@ static void test_reject_after_time(void **state)
 	birth = establish(&s);
 
 	/* From now on every handshake message is lost: no new session can form. */
-	s.drop = drop_by_rule;
+	s.drop = sim_drop_by_rule;
 	s.drop_arg = &hs;
-	hs.active = true;
+	hs.count = -1;
 	hs.type = 1;
 	while (s.now < birth + 200 * S) {
 		sim_send_ip(&s, 0, 1, 100);
 		if (s.now >= birth + 179 * S && s.now < birth + 180 * S) {
 			/* Keep one datagram sent before the deadline, deliver it after. */
 			s.drop_arg = &late;
-			late.active = true;
+			late.count = -1;
 			sim_run_for(&s, 10 * MS);
-			late.active = false;
+			late.count = 0;
 			s.drop_arg = &hs;
 			memcpy(copy, late.kept.data, late.kept.len);
 			copy_len = late.kept.len;
@@ -143,7 +114,7 @@ static void test_reject_after_time(void **state)
 	/* The receiver refuses the old session too: a packet from 179 s arriving at 200 s. */
 	wg_engine_recv_udp(s.node[1].e, &s.node[0].addr, copy, copy_len, s.now);
 	assert_int_equal(s.node[1].delivered, delivered_at_179);
-	assert_int_equal(stats(&s, 1).drop_decrypt, 1);
+	assert_int_equal(sim_stats(&s, 1).drop_decrypt, 1);
 	sim_free(&s);
 }
 
@@ -157,23 +128,23 @@ static void test_keepalive_after_one_way_traffic(void **state)
 	establish(&s);
 	sim_run_for(&s, 30 * S); /* let the handshake's own keepalives settle */
 	t1 = s.now;
-	assert_int_equal(stats(&s, 1).tx_keepalive, 0);
+	assert_int_equal(sim_stats(&s, 1).tx_keepalive, 0);
 	sim_send_ip(&s, 0, 1, 100);
 	sim_run_until(&s, t1 + KEEPALIVE_TIMEOUT * S - 10 * MS);
-	assert_int_equal(stats(&s, 1).tx_keepalive, 0);
+	assert_int_equal(sim_stats(&s, 1).tx_keepalive, 0);
 	sim_run_until(&s, t1 + KEEPALIVE_TIMEOUT * S + 10 * MS);
-	assert_int_equal(stats(&s, 1).tx_keepalive, 1);
-	assert_int_equal(stats(&s, 0).rx_keepalive, 1);
+	assert_int_equal(sim_stats(&s, 1).tx_keepalive, 1);
+	assert_int_equal(sim_stats(&s, 0).rx_keepalive, 1);
 	/* One keepalive answers one burst; then silence, and no new handshake. */
 	sim_run_for(&s, 60 * S);
-	assert_int_equal(stats(&s, 1).tx_keepalive, 1);
+	assert_int_equal(sim_stats(&s, 1).tx_keepalive, 1);
 	assert_int_equal(s.node[0].n_init, 1);
 	sim_free(&s);
 }
 
 static void test_new_handshake_when_peer_is_silent(void **state)
 {
-	struct drop_rule silent = { .from = 1, .type = 0 };
+	struct sim_drop_rule silent = { .from = 1, .type = 0 };
 	struct sim s;
 	uint64_t t1, waited;
 
@@ -181,9 +152,9 @@ static void test_new_handshake_when_peer_is_silent(void **state)
 	sim_init(&s, 2, NULL, 14);
 	establish(&s);
 	sim_run_for(&s, 30 * S);
-	s.drop = drop_by_rule;
+	s.drop = sim_drop_by_rule;
 	s.drop_arg = &silent;
-	silent.active = true;
+	silent.count = -1;
 	t1 = s.now;
 	sim_send_ip(&s, 0, 1, 100);
 	sim_run_for(&s, 20 * S);
@@ -208,26 +179,26 @@ static void test_persistent_keepalive(void **state)
 	wg_peer_set_keepalive(sim_peer(&s, 0, 1), 25, s.now);
 	sim_run_for(&s, 10 * MS);
 	assert_int_equal(s.node[0].n_init, 1);
-	assert_int_equal(stats(&s, 1).rx_keepalive, 1);
+	assert_int_equal(sim_stats(&s, 1).rx_keepalive, 1);
 	assert_non_null(sim_peer(&s, 1, 0)->keypairs.current); /* confirmed by that keepalive */
 
 	/* Then one every 25 s on an idle tunnel. */
-	before = stats(&s, 0).tx_keepalive;
+	before = sim_stats(&s, 0).tx_keepalive;
 	sim_run_for(&s, 100 * S);
-	assert_int_equal(stats(&s, 0).tx_keepalive - before, 4);
-	assert_int_equal(stats(&s, 1).tx_keepalive, 0);
+	assert_int_equal(sim_stats(&s, 0).tx_keepalive - before, 4);
+	assert_int_equal(sim_stats(&s, 1).tx_keepalive, 0);
 
 	/* Turning it off stops them. */
 	wg_peer_set_keepalive(sim_peer(&s, 0, 1), 0, s.now);
-	before = stats(&s, 0).tx_keepalive;
+	before = sim_stats(&s, 0).tx_keepalive;
 	sim_run_for(&s, 100 * S);
-	assert_int_equal(stats(&s, 0).tx_keepalive, before);
+	assert_int_equal(sim_stats(&s, 0).tx_keepalive, before);
 	sim_free(&s);
 }
 
 static void test_retransmit_jitter_and_give_up(void **state)
 {
-	struct drop_rule to_b = { .from = 0, .type = 0 };
+	struct sim_drop_rule to_b = { .from = 0, .type = 0 };
 	struct sim s;
 	struct wg_peer *pa;
 	bool all_equal = true;
@@ -236,9 +207,9 @@ static void test_retransmit_jitter_and_give_up(void **state)
 	(void)state;
 	sim_init(&s, 2, NULL, 16);
 	sim_connect(&s, 0, 1);
-	s.drop = drop_by_rule;
+	s.drop = sim_drop_by_rule;
 	s.drop_arg = &to_b;
-	to_b.active = true;
+	to_b.count = -1;
 	pa = sim_peer(&s, 0, 1);
 
 	sim_send_ip(&s, 0, 1, 100);
