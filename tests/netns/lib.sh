@@ -74,6 +74,11 @@ nt_cleanup() {
 	for pid in "${NT_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
 	for ns in "${NT_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	rm -f /var/run/wireguard/"${NT_ID}"*.sock
+	# A sanitizer report from any daemon (the ASan build) fails the test.
+	if grep -lE 'Sanitizer|runtime error:' "$NT_DIR"/mg-*.log >/dev/null 2>&1; then
+		log "FAIL: sanitizer report in $(grep -lE 'Sanitizer|runtime error:' "$NT_DIR"/mg-*.log | tr '\n' ' ')"
+		NT_FAILED=$((NT_FAILED + 1))
+	fi
 	if [ "$rc" -ne 0 ] || [ "$NT_FAILED" -ne 0 ]; then
 		log "daemon logs (tail):"
 		for f in "$NT_DIR"/*.log; do

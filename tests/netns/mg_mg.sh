@@ -67,8 +67,9 @@ check "status: our keys and addresses" \
 	test "$(jq -r '[.public_key, .identity, .mesh_ipv4, .mesh_ipv6] | @tsv' <<<"$st")" = "$(printf '%s\t%s\t%s\t%s' "$WG_A" "$(cat "$CFG_A/identity.pub")" "$A4" "$A6")"
 
 # ---- A restarts: B accepts the new process's handshake (a newer TAI64N timestamp) ---------------
-kill -TERM "$PID_A"
+kill -INT "$PID_A"
 wait_until 5 sh -c "! kill -0 $PID_A 2>/dev/null" || die "A did not stop"
+check "SIGINT: clean stop logged" grep -q 'stopping (SIGINT)' "$NT_DIR/mg-$IF_A.log"
 nt_meshguard "$NS_A" "$CFG_A" "$IF_A"
 check "tunnel back after a restart" ping_ok "$NS_B" "$A4"
 
@@ -84,6 +85,26 @@ nt_meshguard "$NS_A" "$CFG_A" "$IF_C" --gossip-only --listen-port 51900
 check "gossip-only: no interface created" sh -c "! ip -n $NS_A link show $IF_C >/dev/null 2>&1"
 check "gossip-only: UDP port 51900 bound" sh -c "ip netns exec $NS_A ss -ulnH 'sport = :51900' | grep -q 51900"
 check "gossip-only: status says so" test "$(mg "$NS_A" "$IF_C" status --json | jq -r '.tun, .listen_port' | tr '\n' ' ')" = "false 51900 "
+
+# ---- the control socket's permissions --------------------------------------------------------
+# Give the socket's group to an unprivileged user: it may ask for status but
+# not stop the daemon (SO_PEERCRED: only root or the daemon's uid may).
+# (Skipped where the binary is out of nobody's reach, e.g. under /root.)
+if command -v setpriv >/dev/null && getent group nogroup >/dev/null && getent passwd nobody >/dev/null &&
+	setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$MESHGUARD"; then
+	chmod 755 "$NT_DIR"
+	chgrp nogroup "$NT_DIR/run/$IF_C.sock"
+	as_nobody() {
+		HOME=/tmp MESHGUARD_RUNTIME_DIR="$NT_DIR/run" timeout 10 ip netns exec "$NS_A" \
+			setpriv --reuid=nobody --regid=nogroup --clear-groups "$MESHGUARD" "$@" --interface "$IF_C"
+	}
+	status_as_nobody() { as_nobody status --json | jq -e '.ok' >/dev/null; }
+	check "an unprivileged member of the socket's group may read status" status_as_nobody
+	out=$(as_nobody down 2>&1) && rc=0 || rc=$?
+	check "...but not stop the daemon (rc=$rc: $out)" test "$rc" -ne 0 -a -n "$(grep 'permission denied' <<<"$out")"
+	check "...and the daemon is still there" test -S "$NT_DIR/run/$IF_C.sock"
+	chmod 700 "$NT_DIR"
+fi
 mg "$NS_A" "$IF_C" down >/dev/null
 
 # ---- a bad peer file: refused with its location, nothing left behind ----------------------------
