@@ -729,6 +729,9 @@ void wg_device_get_stats(const struct wg_device *dev, struct wg_device_stats *ou
 	out->drop_ratelimit = es.drop_ratelimit;
 	out->drop_queue_full = es.drop_queue_full;
 	out->drop_malformed = es.drop_malformed;
+	out->drop_no_endpoint = es.drop_no_endpoint;
+	out->rx_keepalive = es.rx_keepalive;
+	out->tx_keepalive = es.tx_keepalive;
 	out->handshake_queue_len = es.handshake_queue_len;
 	out->under_load = es.under_load;
 }
