@@ -70,9 +70,7 @@ inB ip link set "$WG_B" mtu 1420 up
 
 wait_until 15 ping_ok "$NS_A" "$B4" || die "meshguard tunnel does not come up"
 wait_until 15 ping_ok "$NS_A" 10.88.0.2 || die "wireguard-go tunnel does not come up"
-ip netns exec "$NS_B" iperf3 -s >/dev/null 2>&1 &
-NT_PIDS+=($!)
-wait_until 5 sh -c "ip netns exec $NS_B ss -ltnH 'sport = :5201' | grep -q LISTEN" || die "no iperf3 server"
+nt_iperf_server
 
 cpu_ticks() { # pid: utime+stime of all threads
 	local s

@@ -10,9 +10,6 @@
 nt_skip_unless_ready wireguard-go wg iperf3 jq python3 ping
 
 nt_two_hosts
-IF_A=${NT_ID}m
-IF_B=${NT_ID}w
-T_B4=10.98.0.2
 FLOOD_SRC=192.168.241.3
 FLOOD_SECS=6
 # Initiations per second. Each costs the receiver one Diffie-Hellman if it is
@@ -21,29 +18,11 @@ FLOOD_SECS=6
 # daemons and iperf3 (unpaced, Python alone takes one of them).
 FLOOD_RATE=${FLOOD_RATE:-40000}
 
-CFG=$NT_DIR/cfg
-PUB_A=$(nt_identity "$CFG")
-(umask 077 && wg genkey >"$NT_DIR/b.key")
-PUB_B=$(wg pubkey <"$NT_DIR/b.key")
-cat >"$CFG/peers/wggo.conf" <<EOF
-[Peer]
-PublicKey = $PUB_B
-Endpoint = $UL_B:51820
-AllowedIPs = $T_B4/32
-EOF
-nt_meshguard "$NS_A" "$CFG" "$IF_A"
-M4=$(mesh_ip "$NS_A" "$IF_A" 4)
-nt_wggo "$NS_B" "$IF_B"
-inB wg set "$IF_B" private-key "$NT_DIR/b.key" listen-port 51820 peer "$PUB_A" allowed-ips "$M4/32"
-inB ip addr add "$T_B4/32" dev "$IF_B"
-inB ip link set "$IF_B" mtu 1420 up
-inB ip route add 10.99.0.0/16 dev "$IF_B"
+nt_mg_and_wggo
 inB ip addr add "$FLOOD_SRC/24" dev "$VB"
 check "tunnel up before the flood" ping_ok "$NS_A" "$T_B4"
 
-ip netns exec "$NS_B" iperf3 -s >/dev/null 2>&1 &
-NT_PIDS+=($!)
-wait_until 5 sh -c "ip netns exec $NS_B ss -ltnH 'sport = :5201' | grep -q LISTEN" || die "no iperf3 server"
+nt_iperf_server
 
 # The stream: 2 s alone, then FLOOD_SECS under the flood, then 1 s after.
 DUR=$((FLOOD_SECS + 3))

@@ -203,19 +203,50 @@ nt_wggo() {
 	wait_until 5 ip -n "$ns" link show "$ifn" || die "wireguard-go made no interface $ifn"
 }
 
+# The standard pair: meshguard in $NS_A (interface $IF_A, static peer file
+# peers/wggo.conf) and wireguard-go in $NS_B (interface $IF_B, key in
+# $NT_DIR/b.key, tunnel addresses $T_B4 and $T_B6 outside the mesh prefix),
+# each configured with the other's key; wireguard-go does not know meshguard's
+# endpoint, so the first handshake is meshguard's. Sets CFG, PUB_A, PUB_B, M4,
+# M6. Environment for meshguard (MESHGUARD_TEST_TIME_SCALE) passes through.
+nt_mg_and_wggo() {
+	IF_A=${NT_ID}m
+	IF_B=${NT_ID}w
+	T_B4=10.98.0.2
+	T_B6=fd98::2
+	CFG=$NT_DIR/cfg
+	PUB_A=$(nt_identity "$CFG")
+	(umask 077 && wg genkey >"$NT_DIR/b.key")
+	PUB_B=$(wg pubkey <"$NT_DIR/b.key")
+	printf '# the wireguard-go side, a plain WireGuard peer\n[Peer]\nPublicKey = %s\nEndpoint = %s:51820\nAllowedIPs = %s/32, %s/128\n' \
+		"$PUB_B" "$UL_B" "$T_B4" "$T_B6" >"$CFG/peers/wggo.conf"
+	nt_meshguard "$NS_A" "$CFG" "$IF_A"
+	M4=$(mesh_ip "$NS_A" "$IF_A" 4)
+	M6=$(mesh_ip "$NS_A" "$IF_A" 6)
+	[ -n "$M4" ] && [ -n "$M6" ] || die "meshguard has no mesh addresses"
+	nt_wggo "$NS_B" "$IF_B"
+	inB wg set "$IF_B" private-key "$NT_DIR/b.key" listen-port 51820 \
+		peer "$PUB_A" allowed-ips "$M4/32,$M6/128"
+	inB ip addr add "$T_B4/32" dev "$IF_B"
+	inB ip -6 addr add "$T_B6/128" dev "$IF_B" nodad
+	inB ip link set "$IF_B" mtu 1420 up
+	inB ip route add 10.99.0.0/16 dev "$IF_B"
+	inB ip -6 route add fd99:6d67::/64 dev "$IF_B"
+}
+
+# iperf3 server in $NS_B for the rest of the test.
+nt_iperf_server() {
+	ip netns exec "$NS_B" iperf3 -s >/dev/null 2>&1 &
+	NT_PIDS+=($!)
+	wait_until 5 sh -c "ip netns exec $NS_B ss -ltnH 'sport = :5201' | grep -q LISTEN" || die "no iperf3 server"
+}
+
 # iperf3 through the tunnel: iperf_run ns_client server_ip seconds [args...] -> Mbit/s
 iperf_run() {
 	local ns=$1 dst=$2 secs=$3
 	shift 3
 	timeout $((secs + 20)) ip netns exec "$ns" iperf3 -c "$dst" -t "$secs" -J "$@" 2>/dev/null |
 		jq -r '.end.sum_received.bits_per_second // 0 | ./1e6 | floor'
-}
-
-# iperf3 server in a namespace (recorded PID).
-iperf_server() { # ns
-	ip netns exec "$1" iperf3 -s -1 >/dev/null 2>&1 &
-	NT_PIDS+=($!)
-	wait_until 5 sh -c "ip netns exec '$1' ss -ltnH 'sport = :5201' | grep -q LISTEN"
 }
 
 ping_ok() { # ns dst [args]

@@ -52,9 +52,7 @@ check "ping IPv4 B->A" ping_ok "$NS_B" "$A4"
 check "ping IPv6 B->A" ping_ok "$NS_B" "$A6"
 check "B learned A's endpoint by roaming" test "$(inB wg show "$IF_B" endpoints | cut -f2)" = "$UL_A:51821"
 
-ip netns exec "$NS_B" iperf3 -s >/dev/null 2>&1 &
-NT_PIDS+=($!)
-wait_until 5 sh -c "ip netns exec $NS_B ss -ltnH 'sport = :5201' | grep -q LISTEN" || die "no iperf3 server"
+nt_iperf_server
 up=$(iperf_run "$NS_A" "$B4" 2)
 check "iperf3 TCP A->B: $up Mbit/s" test "${up:-0}" -gt 10
 down=$(iperf_run "$NS_A" "$B6" 2 -R)

@@ -16,29 +16,8 @@
 nt_skip_unless_ready wireguard-go wg jq python3 ping
 
 nt_two_hosts
-IF_A=${NT_ID}m
-IF_B=${NT_ID}w
-T_B4=10.98.0.2
-
-CFG=$NT_DIR/cfg
-PUB_A=$(nt_identity "$CFG")
-(umask 077 && wg genkey >"$NT_DIR/b.key")
-PUB_B=$(wg pubkey <"$NT_DIR/b.key")
-cat >"$CFG/peers/wggo.conf" <<EOF
-[Peer]
-PublicKey = $PUB_B
-Endpoint = $UL_B:51820
-AllowedIPs = $T_B4/32
-EOF
-MESHGUARD_TEST_TIME_SCALE=20 nt_meshguard "$NS_A" "$CFG" "$IF_A"
+MESHGUARD_TEST_TIME_SCALE=20 nt_mg_and_wggo
 check "the test time scale is announced in the log" grep -q 'TEST TIME SCALE' "$NT_DIR/mg-$IF_A.log"
-M4=$(mesh_ip "$NS_A" "$IF_A" 4)
-
-nt_wggo "$NS_B" "$IF_B"
-inB wg set "$IF_B" private-key "$NT_DIR/b.key" listen-port 51820 peer "$PUB_A" allowed-ips "$M4/32"
-inB ip addr add "$T_B4/32" dev "$IF_B"
-inB ip link set "$IF_B" mtu 1420 up
-inB ip route add 10.99.0.0/16 dev "$IF_B"
 
 # ---- rekey -------------------------------------------------------------------------------------
 check "first handshake (meshguard initiates)" ping_ok "$NS_A" "$T_B4"

@@ -10,30 +10,9 @@
 nt_skip_unless_ready wireguard-go wg iperf3 jq python3 tcpdump ping
 
 nt_two_hosts
-IF_A=${NT_ID}m # meshguard
-IF_B=${NT_ID}w # wireguard-go
 PORT_A=51821
 PORT_B=51820
-T_B4=10.98.0.2 # wireguard-go's tunnel addresses (outside the mesh prefix)
-T_B6=fd98::2
-
-# ---- keys and configuration ------------------------------------------------------------
-CFG=$NT_DIR/cfg
-PUB_A=$(nt_identity "$CFG")
-(umask 077 && wg genkey >"$NT_DIR/b.key")
-PUB_B=$(wg pubkey <"$NT_DIR/b.key")
-cat >"$CFG/peers/wggo.conf" <<EOF
-# the wireguard-go side, a plain WireGuard peer
-[Peer]
-PublicKey = $PUB_B
-Endpoint = $UL_B:$PORT_B
-AllowedIPs = $T_B4/32, $T_B6/128
-EOF
-
-nt_meshguard "$NS_A" "$CFG" "$IF_A"
-M4=$(mesh_ip "$NS_A" "$IF_A" 4)
-M6=$(mesh_ip "$NS_A" "$IF_A" 6)
-[ -n "$M4" ] && [ -n "$M6" ] || die "meshguard has no mesh addresses"
+nt_mg_and_wggo
 log "meshguard $IF_A: $PUB_A $M4 $M6"
 check "interface MTU 1420 and up" sh -c "ip -n $NS_A link show $IF_A | grep -q 'mtu 1420.*UP\|UP.*mtu 1420'"
 check "route 10.99.0.0/16 via the interface" sh -c "ip -n $NS_A route show 10.99.0.0/16 | grep -q 'dev $IF_A'"
@@ -41,15 +20,6 @@ check "route fd99:6d67::/64 via the interface" sh -c "ip -n $NS_A -6 route show 
 check "route for the static peer's AllowedIPs" sh -c "ip -n $NS_A route show $T_B4 | grep -q 'dev $IF_A'"
 check "UAPI socket directory is 0700" test "$(stat -c %a /var/run/wireguard)" = 700
 check "control socket mode 0660" test "$(stat -c %a "$NT_DIR/run/$IF_A.sock")" = 660
-
-nt_wggo "$NS_B" "$IF_B"
-inB wg set "$IF_B" private-key "$NT_DIR/b.key" listen-port "$PORT_B" \
-	peer "$PUB_A" allowed-ips "$M4/32,$M6/128"
-inB ip addr add "$T_B4/32" dev "$IF_B"
-inB ip -6 addr add "$T_B6/128" dev "$IF_B" nodad
-inB ip link set "$IF_B" mtu 1420 up
-inB ip route add 10.99.0.0/16 dev "$IF_B"
-inB ip -6 route add fd99:6d67::/64 dev "$IF_B"
 
 # ---- 1. meshguard initiates (wireguard-go does not know its endpoint yet) ----------------
 check "meshguard-initiated handshake: ping 10.98.0.2" ping_ok "$NS_A" "$T_B4"
@@ -81,9 +51,7 @@ inB wg set "$IF_B" peer "$PUB_A" endpoint "$UL_A:$PORT_A"
 ping_ok "$NS_A" "$T_B4" || true
 
 # ---- 4. iperf3 TCP both ways ------------------------------------------------------------------
-ip netns exec "$NS_B" iperf3 -s >/dev/null 2>&1 &
-NT_PIDS+=($!)
-wait_until 5 sh -c "ip netns exec $NS_B ss -ltnH 'sport = :5201' | grep -q LISTEN" || die "no iperf3 server"
+nt_iperf_server
 up=$(iperf_run "$NS_A" "$T_B4" 3)
 check "iperf3 TCP meshguard -> wireguard-go: $up Mbit/s" test "${up:-0}" -gt 10
 down=$(iperf_run "$NS_A" "$T_B4" 3 -R)
