@@ -116,3 +116,12 @@ check "bad peer file: exit status $rc" test "$rc" -ne 0
 check "bad peer file: message names file and line ($out)" grep -q 'peers/typo.conf:3: AllowedIPs' <<<"$out"
 check "bad peer file: no interface, no sockets" \
 	sh -c "! ip -n $NS_A link show $IF_D >/dev/null 2>&1 && test ! -e /var/run/wireguard/$IF_D.sock && test ! -e $NT_DIR/run/$IF_D.sock"
+
+# ---- one key in two files: refused, naming both -------------------------------------------------
+rm "$CFG_BAD/peers/typo.conf"
+printf '[Peer]\nPublicKey = %s\n' "$WG_A" >"$CFG_BAD/peers/one.conf"
+printf '# again\n[Peer]\nPublicKey = %s\n' "$WG_A" >"$CFG_BAD/peers/two.conf"
+out=$(MESHGUARD_RUNTIME_DIR="$NT_DIR/run" timeout 10 ip netns exec "$NS_A" "$MESHGUARD" \
+	--config-dir "$CFG_BAD" up --interface "$IF_D" 2>&1) && rc=0 || rc=$?
+check "a key in two peer files is refused ($out)" \
+	test "$rc" -ne 0 -a -n "$(grep -F 'peers/two.conf:2: the same PublicKey as peers/one.conf:1' <<<"$out")"
