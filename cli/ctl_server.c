@@ -115,27 +115,20 @@ static void on_written(uv_write_t *req, int status)
 static void conn_send(struct ctl_conn *c, json_t *reply)
 {
 	struct ctl_write *w = calloc(1, sizeof(*w));
-	char *text = json_dumps(reply, JSON_COMPACT);
-	size_t n;
+	/* One line per reply: JSON_COMPACT never emits a newline. */
+	size_t n = json_dumpb(reply, NULL, 0, JSON_COMPACT);
 	uv_buf_t b;
 
-	if (!w || !text) {
-		free(w);
-		free(text);
-		conn_close(c);
-		return;
-	}
-	/* One line per reply: JSON_COMPACT never emits a newline. */
-	n = strlen(text);
-	w->text = realloc(text, n + 2);
-	if (!w->text) {
-		free(text);
+	if (w && n > 0)
+		w->text = malloc(n + 1);
+	if (!w || !w->text || json_dumpb(reply, w->text, n, JSON_COMPACT) != n) {
+		if (w)
+			free(w->text);
 		free(w);
 		conn_close(c);
 		return;
 	}
 	w->text[n] = '\n';
-	w->text[n + 1] = '\0';
 	b = uv_buf_init(w->text, (unsigned)(n + 1));
 	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
 		free(w->text);
