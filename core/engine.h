@@ -11,6 +11,14 @@
  *
  * Threading: an engine and its peers are used from one thread only.
  *
+ * Re-entrancy: the callbacks in wg_engine_ops run in the middle of packet
+ * processing. They must not call back into the engine (no peer add/remove,
+ * no packet function); queue such work and do it after the call returns.
+ *
+ * Additions since the first contract (all source compatible):
+ * wg_engine_config.staged_pool_len, wg_engine_next_deadline(), and the
+ * stats fields rx_keepalive, tx_keepalive and drop_no_endpoint.
+ *
  * Ownership: the engine owns every `struct wg_peer`; a pointer stays valid
  * until wg_engine_peer_remove() or wg_engine_free().
  *
@@ -87,12 +95,19 @@ struct wg_engine_ops {
  * divides all of them (REKEY_AFTER_TIME, REJECT_AFTER_TIME, REKEY_TIMEOUT,
  * KEEPALIVE_TIMEOUT, REKEY_ATTEMPT_TIME, cookie secret lifetime...) for tests
  * that must observe a rekey in seconds rather than minutes. Production uses 1.
+ * It scales the persistent-keepalive interval too (25 s at scale 5 is 5 s),
+ * but not the handshake rate limiter nor the one-second under-load window.
  */
 struct wg_engine_config {
 	uint32_t mtu;                 /* padding cap (default 1420) */
 	uint32_t handshake_queue_len; /* bounded queue of handshake messages (default 4096) */
 	uint32_t max_staged_packets;  /* per peer, while a handshake is in flight (default 128) */
 	uint32_t time_scale;          /* test only, see above (default 1) */
+	/*
+	 * Engine-wide cap on staging buffers (default 4096). Buffers are taken
+	 * from a recycled pool that grows up to this cap and never per packet.
+	 */
+	uint32_t staged_pool_len;
 };
 
 struct wg_engine *wg_engine_new(const struct wg_engine_config *cfg, const struct wg_engine_ops *ops,
@@ -129,7 +144,12 @@ void wg_engine_send_ip(struct wg_engine *e, uint8_t *pkt, size_t len, uint64_t n
 void wg_engine_recv_udp(struct wg_engine *e, const union wg_sockaddr *from, uint8_t *dgram,
 			size_t len, uint64_t now);
 
-/* Process up to `budget` queued handshake messages. Returns how many remain queued. */
+/*
+ * Process up to `budget` queued handshake messages. Returns how many remain
+ * queued. With a non-zero budget it first builds and sends the handshake
+ * initiations the packet paths asked for (they never do public-key work
+ * themselves); budget 0 only reports the queue length.
+ */
 size_t wg_engine_process_handshakes(struct wg_engine *e, uint64_t now, size_t budget);
 
 /*
@@ -138,6 +158,13 @@ size_t wg_engine_process_handshakes(struct wg_engine *e, uint64_t now, size_t bu
  * (UINT64_MAX if none). The I/O layer arms one timer for that instant.
  */
 uint64_t wg_engine_run_timers(struct wg_engine *e, uint64_t now);
+/*
+ * The next deadline without running anything (O(1)). The packet paths arm
+ * timers too, so the I/O layer re-reads this after each batch it fed in.
+ * 0 (always in the past) when initiations wait to be built: run the timers
+ * (or process handshakes) on the next loop turn.
+ */
+uint64_t wg_engine_next_deadline(const struct wg_engine *e);
 
 /* ---- Peers ------------------------------------------------------------- */
 
@@ -167,7 +194,7 @@ void wg_peer_allowedips_foreach(const struct wg_peer *peer,
 				void (*fn)(void *arg, int family, const uint8_t *addr, uint8_t cidr),
 				void *arg);
 
-/* Start a handshake now unless one is in flight (REKEY_TIMEOUT still applies). */
+/* Build and send an initiation now (at most one per REKEY_TIMEOUT still applies). */
 void wg_peer_initiate(struct wg_peer *peer, uint64_t now);
 
 struct wg_peer_info {
@@ -192,6 +219,8 @@ struct wg_engine_stats {
 	uint64_t tx_cookie, rx_cookie;       /* cookie replies sent / accepted */
 	uint64_t drop_mac, drop_replay, drop_allowedips, drop_decrypt, drop_no_peer,
 		drop_ratelimit, drop_queue_full, drop_malformed;
+	uint64_t rx_keepalive, tx_keepalive; /* empty data packets (also counted in rx/tx_data) */
+	uint64_t drop_no_endpoint;           /* packets for a peer whose endpoint is unknown */
 	uint64_t handshake_queue_len;        /* current */
 	bool under_load;
 };

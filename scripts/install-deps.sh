@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential meson ninja-build pkg-config
-  libsodium-dev libuv1-dev libb2-dev libmnl-dev libcmocka-dev
+  libsodium-dev libuv1-dev libb2-dev libmnl-dev libcmocka-dev libjansson-dev
   # tests: independent oracles and the foreign WireGuard peer
   python3 python3-cryptography b3sum
   wireguard-go wireguard-tools

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The meshguard daemon. The only place where the identity (trust/) meets
+ * the WireGuard device (core/):
+ *
+ *   daemon_run
+ *     load_identity      identity.key -> WireGuard key pair, mesh addresses
+ *     static_peers_load  peers/<name>.conf
+ *     start              device, addresses, routes, peers, control socket
+ *     uv_run             until SIGINT / SIGTERM / {"cmd":"down"}
+ *     stop               control socket, device (keys wiped, TUN removed)
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <uv.h>
+
+#include "cli.h"
+#include "ctl_server.h"
+#include "keytext.h"
+#include "log.h"
+#include "mg_version.h"
+#include "static_peers.h"
+#include "trust.h"
+#include "wg.h"
+
+/* The mesh prefixes every node routes into its interface (upstream's plan). */
+static const struct wg_prefix mesh_route4 = { .family = AF_INET, .addr = { 10, 99 }, .cidr = 16 };
+static const struct wg_prefix mesh_route6 = {
+	.family = AF_INET6, .addr = { 0xfd, 0x99, 0x6d, 0x67 }, .cidr = 64
+};
+
+struct daemon {
+	uv_loop_t loop;
+	const struct daemon_opts *opts;
+	struct wg_device *dev;
+	struct ctl_server *ctl;
+	uv_signal_t sig_int, sig_term;
+	uv_timer_t stop_timer;
+	uint8_t identity[TRUST_KEY_LEN];
+	uint8_t wg_public[WG_DEVICE_KEY_LEN];
+	struct wg_prefix addr4, addr6;
+	struct static_peers statics;
+	bool stopping;
+};
+
+/* ---- Helpers ------------------------------------------------------------------ */
+
+bool daemon_valid_ifname(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= WG_DEVICE_IFNAMSIZ || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static json_t *json_key(const uint8_t key[32])
+{
+	char b64[MG_B64_LEN(32) + 1];
+
+	mg_b64_encode(b64, key, 32);
+	return json_string(b64);
+}
+
+static json_t *json_prefix(const struct wg_prefix *p)
+{
+	char text[WG_DEVICE_PREFIX_STRLEN];
+
+	wg_prefix_format(p, text);
+	return json_string(text);
+}
+
+static json_t *json_addr(const struct wg_prefix *p)
+{
+	struct wg_prefix host = *p;
+	char text[WG_DEVICE_PREFIX_STRLEN];
+
+	wg_prefix_format(&host, text);
+	*strchr(text, '/') = '\0';
+	return json_string(text);
+}
+
+static bool prefix_covers(const struct wg_prefix *outer, const struct wg_prefix *inner)
+{
+	if (outer->family != inner->family || inner->cidr < outer->cidr)
+		return false;
+	for (unsigned bit = 0; bit < outer->cidr; bit++) {
+		unsigned byte = bit / 8, mask = 0x80u >> (bit % 8);
+		if ((outer->addr[byte] ^ inner->addr[byte]) & mask)
+			return false;
+	}
+	return true;
+}
+
+static void short_key(char out[16], const uint8_t key[32])
+{
+	char b64[MG_B64_LEN(32) + 1];
+
+	mg_b64_encode(b64, key, 32);
+	snprintf(out, 16, "%.8s...", b64);
+}
+
+/* ---- Control commands ------------------------------------------------------------ */
+
+struct peers_ctx {
+	struct daemon *d;
+	json_t *arr;
+};
+
+static void status_peer(void *arg, const struct wg_peer_status *st)
+{
+	struct peers_ctx *pc = arg;
+	struct wg_prefix *ips = calloc(st->n_allowed_ips + 1, sizeof(*ips));
+	const char *name = static_peers_name(&pc->d->statics, st->public_key);
+	char ep[WG_DEVICE_ENDPOINT_STRLEN];
+	json_t *p = json_object(), *arr = json_array();
+	int n;
+
+	if (!p || !arr || !ips) {
+		json_decref(p);
+		json_decref(arr);
+		free(ips);
+		return;
+	}
+	n = wg_device_peer_allowed_ips(pc->d->dev, st->public_key, ips, st->n_allowed_ips);
+	for (int i = 0; i < n && (size_t)i < st->n_allowed_ips; i++)
+		json_array_append_new(arr, json_prefix(&ips[i]));
+	free(ips);
+	json_object_set_new(p, "public_key", json_key(st->public_key));
+	json_object_set_new(p, "name", name ? json_string(name) : json_null());
+	json_object_set_new(p, "source", json_string(name ? "static" : "runtime"));
+	if (st->endpoint.sa.sa_family != AF_UNSPEC) {
+		wg_endpoint_format(&st->endpoint, ep);
+		json_object_set_new(p, "endpoint", json_string(ep));
+	} else {
+		json_object_set_new(p, "endpoint", json_null());
+	}
+	json_object_set_new(p, "allowed_ips", arr);
+	json_object_set_new(p, "last_handshake", json_integer(st->last_handshake.tv_sec));
+	json_object_set_new(p, "last_handshake_nsec", json_integer(st->last_handshake.tv_nsec));
+	json_object_set_new(p, "rx_bytes", json_integer((json_int_t)st->rx_bytes));
+	json_object_set_new(p, "tx_bytes", json_integer((json_int_t)st->tx_bytes));
+	json_object_set_new(p, "persistent_keepalive", json_integer(st->keepalive_s));
+	json_object_set_new(p, "preshared_key", json_boolean(st->has_psk));
+	json_object_set_new(p, "session", json_boolean(st->has_session));
+	json_array_append_new(pc->arr, p);
+}
+
+static json_t *status_counters(const struct wg_device_stats *s)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			 "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}",
+			 "udp_rx", (json_int_t)s->udp_rx, "udp_tx", (json_int_t)s->udp_tx,
+			 "udp_rx_batches", (json_int_t)s->udp_rx_batches, "udp_tx_batches",
+			 (json_int_t)s->udp_tx_batches, "udp_rx_truncated",
+			 (json_int_t)s->udp_rx_truncated, "udp_tx_dropped",
+			 (json_int_t)s->udp_tx_dropped, "udp_tx_errors", (json_int_t)s->udp_tx_errors,
+			 "demux_handled", (json_int_t)s->demux_handled, "demux_unknown",
+			 (json_int_t)s->demux_unknown, "tun_rx", (json_int_t)s->tun_rx, "tun_tx",
+			 (json_int_t)s->tun_tx, "tun_tx_errors", (json_int_t)s->tun_tx_errors,
+			 "tun_rx_oversize", (json_int_t)s->tun_rx_oversize, "rx_data",
+			 (json_int_t)s->rx_data, "tx_data", (json_int_t)s->tx_data, "rx_handshake",
+			 (json_int_t)s->rx_handshake, "tx_handshake", (json_int_t)s->tx_handshake,
+			 "tx_cookie", (json_int_t)s->tx_cookie, "rx_cookie", (json_int_t)s->rx_cookie,
+			 "drop_mac", (json_int_t)s->drop_mac, "drop_replay", (json_int_t)s->drop_replay,
+			 "drop_allowedips", (json_int_t)s->drop_allowedips, "drop_decrypt",
+			 (json_int_t)s->drop_decrypt, "drop_no_peer", (json_int_t)s->drop_no_peer,
+			 "drop_ratelimit", (json_int_t)s->drop_ratelimit, "drop_queue_full",
+			 (json_int_t)s->drop_queue_full, "drop_malformed", (json_int_t)s->drop_malformed,
+			 "drop_no_endpoint", (json_int_t)s->drop_no_endpoint, "rx_keepalive",
+			 (json_int_t)s->rx_keepalive, "tx_keepalive", (json_int_t)s->tx_keepalive,
+			 "handshake_queue_len",
+			 (json_int_t)s->handshake_queue_len, "under_load", s->under_load);
+}
+
+static int cmd_status_handler(void *ctx, const struct ctl_request *req, json_t *reply)
+{
+	struct daemon *d = ctx;
+	struct wg_device_info info;
+	struct wg_device_stats stats;
+	struct peers_ctx pc = { .d = d, .arr = json_array() };
+	json_t *counters;
+
+	(void)req;
+	if (!pc.arr)
+		return -ENOMEM;
+	wg_device_get_info(d->dev, &info);
+	wg_device_get_stats(d->dev, &stats);
+	wg_device_foreach_peer(d->dev, status_peer, &pc);
+	counters = status_counters(&stats);
+	json_object_set_new(reply, "version", json_string(MESHGUARD_VERSION));
+	json_object_set_new(reply, "pid", json_integer(getpid()));
+	json_object_set_new(reply, "interface", json_string(d->opts->ifname));
+	json_object_set_new(reply, "tun", json_boolean(!d->opts->gossip_only));
+	json_object_set_new(reply, "listen_port", json_integer(info.listen_port));
+	json_object_set_new(reply, "mtu", json_integer(info.mtu));
+	json_object_set_new(reply, "fwmark", json_integer(info.fwmark));
+	json_object_set_new(reply, "public_key", info.has_private_key ? json_key(info.public_key)
+								       : json_null());
+	json_object_set_new(reply, "identity", json_key(d->identity));
+	json_object_set_new(reply, "mesh_ipv4", json_addr(&d->addr4));
+	json_object_set_new(reply, "mesh_ipv6", json_addr(&d->addr6));
+	json_object_set_new(reply, "uapi_socket",
+			    info.uapi_path[0] ? json_string(info.uapi_path) : json_null());
+	json_object_set_new(reply, "peers", pc.arr);
+	json_object_set_new(reply, "counters", counters ? counters : json_null());
+	return 0;
+}
+
+static void daemon_stop(struct daemon *d, const char *why);
+
+static void on_stop_timer(uv_timer_t *t)
+{
+	daemon_stop(t->data, "stop requested over the control socket");
+}
+
+static int cmd_down_handler(void *ctx, const struct ctl_request *req, json_t *reply)
+{
+	struct daemon *d = ctx;
+
+	mg_info("'down' from pid %d (uid %u)", (int)req->pid, (unsigned)req->uid);
+	json_object_set_new(reply, "stopping", json_true());
+	/* After this turn of the loop, so that the reply is written first. */
+	uv_timer_start(&d->stop_timer, on_stop_timer, 0, 0);
+	return 0;
+}
+
+/* ---- Lifecycle ----------------------------------------------------------------------- */
+
+static void on_peer_event(void *ctx, const uint8_t pub[WG_DEVICE_KEY_LEN], enum wg_device_event ev)
+{
+	struct daemon *d = ctx;
+	const char *name = static_peers_name(&d->statics, pub);
+	char key[16];
+
+	short_key(key, pub);
+	if (ev == WG_DEVICE_EVENT_HANDSHAKE)
+		mg_debug("peer %s (%s): handshake complete", key, name ? name : "-");
+	else if (ev == WG_DEVICE_EVENT_ENDPOINT_CHANGED)
+		mg_debug("peer %s (%s): endpoint changed", key, name ? name : "-");
+	else
+		mg_debug("peer %s (%s): session expired, keys wiped", key, name ? name : "-");
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	daemon_stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void daemon_stop(struct daemon *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	mg_info("stopping (%s)", why);
+	ctl_server_close(d->ctl);
+	d->ctl = NULL;
+	if (d->dev)
+		wg_device_close(d->dev);
+	d->dev = NULL;
+	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->stop_timer, NULL);
+}
+
+static int load_identity(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN])
+{
+	struct trust_identity id;
+	char err[TRUST_ERR_LEN];
+	uint8_t a4[4], a6[16];
+	int ret = trust_identity_load(d->opts->config_dir, &id, err, sizeof(err));
+
+	if (ret)
+		return cli_fail("%s", err);
+	trust_identity_wg_keypair(&id, wg_private, d->wg_public);
+	memcpy(d->identity, id.public_key, TRUST_KEY_LEN);
+	trust_identity_wipe(&id);
+	trust_mesh_ipv4(d->identity, a4);
+	trust_mesh_ipv6(d->identity, a6);
+	d->addr4 = (struct wg_prefix){ .family = AF_INET, .cidr = 16 };
+	memcpy(d->addr4.addr, a4, 4);
+	d->addr6 = (struct wg_prefix){ .family = AF_INET6, .cidr = 64 };
+	memcpy(d->addr6.addr, a6, 16);
+	return 0;
+}
+
+/* Mesh addresses and routes. IPv6 may be disabled in this namespace: warn, go on. */
+static int configure_interface(struct daemon *d)
+{
+	int ret;
+
+	if ((ret = wg_device_add_address(d->dev, &d->addr4)) ||
+	    (ret = wg_device_add_route(d->dev, &mesh_route4)))
+		return cli_fail("%s: cannot add the mesh IPv4 address or route: %s",
+				d->opts->ifname, strerror(-ret));
+	if ((ret = wg_device_add_address(d->dev, &d->addr6)) ||
+	    (ret = wg_device_add_route(d->dev, &mesh_route6)))
+		mg_warn("%s: no mesh IPv6 address or route (%s); IPv4 only", d->opts->ifname,
+			strerror(-ret));
+	return 0;
+}
+
+/* A route for each static allowed IP outside the mesh prefixes (what wg-quick does). */
+static void route_static(struct daemon *d, const char *file, const struct wg_prefix *p)
+{
+	char text[WG_DEVICE_PREFIX_STRLEN];
+	int ret;
+
+	if (prefix_covers(&mesh_route4, p) || prefix_covers(&mesh_route6, p))
+		return;
+	wg_prefix_format(p, text);
+	if (p->cidr == 0) {
+		mg_warn("peers/%s.conf: not installing a default route for %s", file, text);
+		return;
+	}
+	if ((ret = wg_device_add_route(d->dev, p)))
+		mg_warn("peers/%s.conf: cannot add a route to %s: %s", file, text, strerror(-ret));
+}
+
+static int add_static_peers(struct daemon *d)
+{
+	char key[16];
+	int ret;
+
+	for (size_t f = 0; f < d->statics.n_files; f++) {
+		const struct static_peer_file *spf = &d->statics.files[f];
+		for (size_t i = 0; i < spf->conf.n_peers; i++) {
+			const struct wg_peer_config *cfg = &spf->conf.peers[i].cfg;
+			ret = wg_device_peer_set(d->dev, cfg);
+			if (ret == -EEXIST) {
+				mg_warn("peers/%s.conf:%u: this is our own key; ignored", spf->name,
+					spf->conf.peers[i].line);
+				continue;
+			}
+			if (ret)
+				return cli_fail("peers/%s.conf:%u: cannot add the peer: %s",
+						spf->name, spf->conf.peers[i].line, strerror(-ret));
+			for (size_t j = 0; !d->opts->gossip_only && j < cfg->n_allowed_ips; j++)
+				route_static(d, spf->name, &cfg->allowed_ips[j]);
+			short_key(key, cfg->public_key);
+			mg_info("static peer %s (%s)", key, spf->name);
+		}
+	}
+	return 0;
+}
+
+static int start_control(struct daemon *d)
+{
+	char path[108], err[256];
+	int ret;
+
+	if (ctl_socket_path(path, sizeof(path), d->opts->ifname))
+		return cli_fail("control socket path too long");
+	ret = ctl_server_start(&d->ctl, &d->loop, path, err, sizeof(err));
+	if (ret)
+		return cli_fail("%s", err);
+	if (ctl_server_register(d->ctl, "status", 0, cmd_status_handler, d) ||
+	    ctl_server_register(d->ctl, "down", CTL_PRIVILEGED, cmd_down_handler, d))
+		return cli_fail("cannot register control commands");
+	return 0;
+}
+
+static int start(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN])
+{
+	struct wg_device_config cfg = {
+		.ifname = d->opts->ifname,
+		.listen_port = d->opts->listen_port,
+		.no_tun = d->opts->gossip_only,
+		.time_scale = d->opts->time_scale,
+	};
+	char err[256], key[MG_B64_LEN(32) + 1], a4[WG_DEVICE_PREFIX_STRLEN],
+		a6[WG_DEVICE_PREFIX_STRLEN];
+	struct wg_device_info info;
+	int ret;
+
+	ret = wg_device_new(&d->dev, &d->loop, &cfg, err, sizeof(err));
+	if (ret) {
+		d->dev = NULL;
+		return cli_fail("%s", err);
+	}
+	wg_device_set_private_key(d->dev, wg_private);
+	wg_device_set_event_handler(d->dev, on_peer_event, d);
+	if (!d->opts->gossip_only && (ret = configure_interface(d)))
+		return ret;
+	if ((ret = add_static_peers(d)) || (ret = start_control(d)))
+		return ret;
+	wg_device_get_info(d->dev, &info);
+	mg_b64_encode(key, d->wg_public, 32);
+	wg_prefix_format(&d->addr4, a4);
+	wg_prefix_format(&d->addr6, a6);
+	mg_info("meshguard %s up: interface %s, UDP port %u, public key %s, mesh %s %s%s",
+		MESHGUARD_VERSION, d->opts->gossip_only ? "(none: gossip only)" : info.ifname,
+		info.listen_port, key, a4, a6,
+		d->opts->time_scale > 1 ? " [TEST TIME SCALE]" : "");
+	return 0;
+}
+
+int daemon_run(const struct daemon_opts *opts)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	uint8_t wg_private[WG_DEVICE_KEY_LEN];
+	char err[512];
+	int ret;
+
+	if (!d)
+		return cli_fail("out of memory");
+	d->opts = opts;
+	ret = load_identity(d, wg_private);
+	if (!ret && (ret = static_peers_load(opts->config_dir, &d->statics, err, sizeof(err))))
+		ret = cli_fail("%s", err);
+	if (ret) {
+		sodium_memzero(wg_private, sizeof(wg_private));
+		free(d);
+		return ret;
+	}
+	/* Writes to a control client that went away must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	uv_loop_init(&d->loop);
+	uv_signal_init(&d->loop, &d->sig_int);
+	uv_signal_init(&d->loop, &d->sig_term);
+	uv_timer_init(&d->loop, &d->stop_timer);
+	d->sig_int.data = d->sig_term.data = d->stop_timer.data = d;
+	uv_signal_start(&d->sig_int, on_signal, SIGINT);
+	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+
+	ret = start(d, wg_private);
+	sodium_memzero(wg_private, sizeof(wg_private));
+	if (ret)
+		daemon_stop(d, "startup failed");
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&d->loop);
+	if (!ret)
+		mg_info("stopped");
+	static_peers_free(&d->statics);
+	sodium_memzero(d, sizeof(*d));
+	free(d);
+	return ret ? ret : CLI_OK;
+}

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Helpers for the network-namespace tests (Python standard library plus
+`cryptography`, both on the test machine).
+
+  identity DIR                  write DIR/identity.key and identity.pub (upstream
+                                format) and print the node's WireGuard public key
+  flood HOST PORT PUBKEY SECS RATE [SRC]
+                                send RATE handshake initiations per second (0: as
+                                fast as possible) with a valid MAC1 and garbage
+                                everywhere else, from address SRC if given; print
+                                "sent N cookies M" (cookie replies received)
+  replay PCAP HOST PORT         resend every WireGuard data packet (type 4) found in
+                                a capture; print how many
+  wgpub IDENTITY_PUB_B64        print the WireGuard public key of an identity key
+  meshaddr IDENTITY_PUB_B64     print the mesh IPv4 and IPv6 addresses of an identity
+                                (upstream's derivation, BLAKE3 by the b3sum tool)
+"""
+import base64
+import hashlib
+import os
+import socket
+import struct
+import sys
+import time
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+
+
+def wg_public_from_seed(seed: bytes) -> bytes:
+    # The Ed25519 secret scalar (SHA-512 of the seed, clamped) is the X25519
+    # private key, as upstream derives it; X25519 clamps again, harmlessly.
+    scalar = hashlib.sha512(seed).digest()[:32]
+    priv = x25519.X25519PrivateKey.from_private_bytes(scalar)
+    return priv.public_key().public_bytes(serialization.Encoding.Raw,
+                                          serialization.PublicFormat.Raw)
+
+
+def cmd_identity(directory: str) -> None:
+    seed = os.urandom(32)
+    pk = ed25519.Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    key = os.path.join(directory, "identity.key")
+    fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(base64.b64encode(seed + pk).decode() + "\n")
+    with open(os.path.join(directory, "identity.pub"), "w") as f:
+        f.write(base64.b64encode(pk).decode() + "\n")
+    print(base64.b64encode(wg_public_from_seed(seed)).decode())
+
+
+def mac1(responder_pub: bytes, msg: bytes) -> bytes:
+    # MAC1 = MAC(HASH(LABEL_MAC1 || S_pub_r), msg[0:offsetof(mac1)])
+    key = hashlib.blake2s(b"mac1----" + responder_pub).digest()
+    return hashlib.blake2s(msg, digest_size=16, key=key).digest()
+
+
+def cmd_flood(host: str, port: int, pub_b64: str, secs: float, rate: int, src: str = "") -> None:
+    pub = base64.b64decode(pub_b64)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    if src:
+        s.bind((src, 0))
+    s.setblocking(False)
+    s.connect((host, port))
+    sent = cookies = 0
+    start = time.monotonic()
+    deadline = start + secs
+    # Pre-build a few distinct messages: the MAC1 must be right, the rest is noise.
+    msgs = []
+    for _ in range(64):
+        body = struct.pack("<I", 1) + os.urandom(4 + 32 + 48 + 28)
+        msgs.append(body + mac1(pub, body) + bytes(16))
+    while time.monotonic() < deadline:
+        # Pace in bursts of 64: wait until the schedule allows the next burst.
+        if rate and sent > (time.monotonic() - start) * rate:
+            time.sleep(min(0.001, max(0.0, sent / rate - (time.monotonic() - start))))
+        for m in msgs:
+            try:
+                s.send(m)
+                sent += 1
+            except BlockingIOError:
+                break
+        while True:
+            try:
+                r = s.recv(2048)
+            except (BlockingIOError, ConnectionRefusedError):
+                break
+            if len(r) == 64 and r[:4] == b"\x03\x00\x00\x00":
+                cookies += 1
+    print(f"sent {sent} cookies {cookies}")
+
+
+def pcap_udp_payloads(path: str):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    off = 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(endian + "IIII", data[off:off + 16])[2]
+        frame = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if linktype == 1:  # Ethernet
+            ethertype = struct.unpack(">H", frame[12:14])[0]
+            ip = frame[14:]
+        elif linktype == 113:  # Linux cooked capture
+            ethertype = struct.unpack(">H", frame[14:16])[0]
+            ip = frame[16:]
+        else:
+            continue
+        if ethertype == 0x0800 and ip and ip[9] == 17:
+            udp = ip[(ip[0] & 0x0F) * 4:]
+        elif ethertype == 0x86DD and len(ip) > 40 and ip[6] == 17:
+            udp = ip[40:]
+        else:
+            continue
+        yield udp[8:]
+
+
+def cmd_replay(path: str, host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    n = 0
+    for payload in pcap_udp_payloads(path):
+        if len(payload) >= 32 and payload[:4] == b"\x04\x00\x00\x00":
+            s.sendto(payload, (host, port))
+            n += 1
+    print(n)
+
+
+def cmd_meshaddr(pub_b64: str) -> None:
+    import ipaddress
+    import subprocess
+    pk = base64.b64decode(pub_b64)
+    h = subprocess.run(["b3sum", "--raw"], input=pk, capture_output=True, check=True).stdout
+    a, b = h[0], h[1]
+    if b == 0:
+        b = 1
+    if b == 255:
+        b = 254
+    if a == 0:
+        a = 1
+    host = bytearray(h[:8])
+    if not any(host):
+        host[7] = 1
+    v6 = ipaddress.IPv6Address(bytes.fromhex("fd996d6700000000") + bytes(host))
+    print(f"10.99.{a}.{b} {v6}")
+
+
+def main(argv) -> int:
+    if len(argv) >= 3 and argv[1] == "identity":
+        cmd_identity(argv[2])
+    elif len(argv) in (7, 8) and argv[1] == "flood":
+        cmd_flood(argv[2], int(argv[3]), argv[4], float(argv[5]), int(argv[6]),
+                  argv[7] if len(argv) == 8 else "")
+    elif len(argv) == 5 and argv[1] == "replay":
+        cmd_replay(argv[2], argv[3], int(argv[4]))
+    elif len(argv) == 3 and argv[1] == "meshaddr":
+        cmd_meshaddr(argv[2])
+    elif len(argv) == 3 and argv[1] == "wgpub":
+        pk = base64.b64decode(argv[2])
+        # Edwards y -> Montgomery u = (1+y)/(1-y) mod p
+        p = 2**255 - 19
+        y = int.from_bytes(pk, "little") & ((1 << 255) - 1)
+        u = (1 + y) * pow(1 - y, p - 2, p) % p
+        print(base64.b64encode(u.to_bytes(32, "little")).decode())
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
