@@ -245,7 +245,9 @@ static int suspicion_start(struct swim *s, struct member *m, uint64_t inc, const
 	}
 	sp->inc = inc;
 	sp->start_ns = s->now;
-	sp->min_ns = (uint64_t)(s->cfg.suspicion_mult * scale * (double)s->cfg.probe_interval_ns);
+	/* memberlist's min = mult * log10(N) * interval, never under two probe periods */
+	double mult = s->cfg.suspicion_mult * scale;
+	sp->min_ns = (uint64_t)((mult < 2.0 ? 2.0 : mult) * (double)s->cfg.probe_interval_ns);
 	sp->max_ns = (uint64_t)(s->cfg.suspicion_max_mult * (double)sp->min_ns);
 	if (sp->max_ns < sp->min_ns)
 		sp->max_ns = sp->min_ns;

@@ -83,6 +83,14 @@ static void send_indirect(struct swim *s)
 	}
 	p->indirect_sent = true;
 	s->st.indirect_probes++;
+	/* and a second direct ping (memberlist sends one over TCP here): on a lossy
+	 * path, one lost datagram must not be enough to suspect a live member */
+	struct member *t = member_find(s, p->target);
+	if (t && member_is_live(t)) {
+		uint8_t seq[8];
+		mg_store_le64(seq, p->seq);
+		send_one(s, t, F_PING, seq, 8, false);
+	}
 }
 
 static void probe_finish(struct swim *s)

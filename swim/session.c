@@ -648,6 +648,8 @@ static void dispatch(struct swim *s, struct member *m, const uint8_t *pt, size_t
 			break;
 		case F_RECORD: {
 			struct member *x = NULL;
+			if (memcmp(pk, s->pp_peer, 32) == 0)
+				s->pp_answered = true;
 			member_apply_record(s, body, blen, &x);
 			break;
 		}

@@ -28,7 +28,7 @@ void swim_config_lan(struct swim_config *c)
 	c->probe_timeout_ns = 500 * MS;
 	c->indirect_checks = 3;
 	c->awareness_max = 8;
-	c->suspicion_mult = 2.0;
+	c->suspicion_mult = 1.5;
 	c->suspicion_max_mult = 6.0;
 	c->suspicion_k = 3;
 	c->gossip_interval_ns = 200 * MS;
@@ -340,15 +340,31 @@ void swim_contact_hello_reply(struct swim *s, struct contact *c, const uint8_t p
 
 void swim_contact_answered(struct swim *s, const uint8_t pk[32])
 {
-	struct member *m;
-	if (s->joined || !swim_n_live(s))
+	struct member *m = member_find(s, pk);
+	bool contact = false;
+
+	if (s->joined || !m || !member_is_live(m))
 		return;
-	s->joined = true;
-	for (size_t i = 0; i < s->ncontacts; i++)
-		s->contacts[i].backoff_ns = 0;
-	/* Joining (or rejoining after being alone): fetch the full state now. */
-	if ((m = member_find(s, pk)) && member_is_live(m))
-		sync_start(s, m);
+	for (size_t i = 0; i < s->ncontacts && !contact; i++)
+		contact = s->contacts[i].has_pk && memcmp(s->contacts[i].pk, pk, 32) == 0;
+	if (contact) {
+		/* Joined through a seed or a cached member: stop the backoff loop. Only a
+		 * contact we chose counts; a node that found us first may be as alone as
+		 * we are, and joining it would make an island. */
+		s->joined = true;
+		for (size_t i = 0; i < s->ncontacts; i++)
+			s->contacts[i].backoff_ns = 0;
+	} else if (swim_n_live(s) > 1) {
+		return;
+	}
+	/* Fetch the full state now (only once while alone for a non-contact). */
+	sync_start(s, m);
+}
+
+static bool contact_is_member(struct swim *s, const struct contact *c)
+{
+	struct member *m = c->has_pk ? member_find(s, c->pk) : NULL;
+	return m && member_is_live(m);
 }
 
 static void contacts_tick(struct swim *s)
@@ -357,8 +373,16 @@ static void contacts_tick(struct swim *s)
 
 	if (swim_n_live(s) == 0 && s->joined)
 		s->joined = false; /* alone again: go back to the seeds and the cache */
-	if (s->joined || s->leaving || s->now < s->next_contact || !s->ncontacts)
+	if (s->leaving || s->now < s->next_contact || !s->ncontacts)
 		return;
+	if (s->joined) {
+		/* Joined: now and then, re-contact seeds that are not members (heals islands). */
+		for (size_t i = 0; i < s->ncontacts; i++)
+			if (!s->contacts[i].from_cache && !contact_is_member(s, &s->contacts[i]))
+				contact_attempt(s, &s->contacts[i]);
+		s->next_contact = s->now + s->cfg.seed_retry_max_ns;
+		return;
+	}
 	for (size_t i = 0; i < s->ncontacts; i++) {
 		if (!s->contacts[i].from_cache)
 			contact_attempt(s, &s->contacts[i]);
@@ -516,7 +540,7 @@ uint64_t swim_tick(struct swim *s, uint64_t now_ns, int64_t now_unix)
 	d = min_u64(d, wants_next_deadline(s));
 	d = min_u64(d, s->next_reap);
 	d = min_u64(d, s->next_recheck);
-	if (!s->joined && s->ncontacts && !s->leaving)
+	if (s->ncontacts && !s->leaving)
 		d = min_u64(d, s->next_contact);
 	if (s->leaving)
 		d = min_u64(d, s->leave_until);

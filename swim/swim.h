@@ -159,7 +159,7 @@ struct swim_config {
 	uint64_t probe_timeout_ns;       /* direct ack wait before indirect probes */
 	uint32_t indirect_checks;        /* k helpers for ping-req */
 	uint32_t awareness_max;          /* Lifeguard local health multiplier bound */
-	double suspicion_mult;           /* min suspicion = mult * max(1, log10 N) * probe_interval */
+	double suspicion_mult;           /* min suspicion = max(2, mult * log10 N) * probe_interval */
 	double suspicion_max_mult;       /* max suspicion = this * min */
 	uint32_t suspicion_k;            /* confirmations that shrink the timeout to min */
 	/* Dissemination. */

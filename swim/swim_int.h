@@ -237,6 +237,8 @@ struct swim {
 	uint64_t pp_followup;  /* time of a follow-up push/pull while catching up */
 	uint8_t pp_peer[32];
 	uint64_t pp_new;       /* records learned since the last push/pull started */
+	bool pp_answered;      /* the push/pull peer answered since */
+	uint32_t pp_retries;
 	bool started, leaving, recheck_pending;
 	size_t reply_limit;   /* cap on replies while handling a first handshake */
 	uint64_t leave_until;

@@ -283,8 +283,11 @@ void sync_start(struct swim *s, struct member *m)
 	}
 	out_flush(s, o);
 	s->st.push_pulls++;
+	if (memcmp(s->pp_peer, m->pk, 32) != 0)
+		s->pp_retries = 0;
 	memcpy(s->pp_peer, m->pk, 32);
 	s->pp_new = 0;
+	s->pp_answered = false;
 	s->pp_followup = s->now + s->cfg.probe_timeout_ns;
 }
 
@@ -299,8 +302,9 @@ void sync_tick(struct swim *s)
 	struct member *m;
 
 	if (s->pp_followup && s->now >= s->pp_followup) {
-		/* still catching up: the last exchange taught us something, repeat it */
-		bool again = s->pp_new > 0;
+		/* still catching up (the last exchange taught us something), or the
+		 * exchange got no answer at all (lost): repeat it */
+		bool again = s->pp_new > 0 || (!s->pp_answered && s->pp_retries++ < 3);
 		s->pp_followup = 0;
 		if (again && (m = member_find(s, s->pp_peer)) && member_is_live(m))
 			sync_start(s, m);
@@ -612,6 +616,8 @@ static void on_want_orgs(struct swim *s, struct member *from, const uint8_t *bod
 void sync_on_frame(struct swim *s, struct member *from, uint8_t type, const uint8_t *body,
 		   size_t len)
 {
+	if (type != F_PP_DIGEST && memcmp(from->pk, s->pp_peer, 32) == 0)
+		s->pp_answered = true;
 	switch (type) {
 	case F_PP_DIGEST:
 		on_digest(s, from, body);

@@ -491,6 +491,17 @@ const uint8_t *sim_pk(const struct sim *sim, size_t i)
 	return sim->nodes[i].pk;
 }
 
+const uint8_t *sim_secret(const struct sim *sim, size_t i)
+{
+	return sim->nodes[i].sk;
+}
+
+const uint8_t *sim_cert(const struct sim *sim, size_t i, size_t *len)
+{
+	*len = sim->nodes[i].trust == SIM_TRUST_NONE ? 0 : CERT_LEN;
+	return sim->nodes[i].cert;
+}
+
 const struct swim_endpoint *sim_addr(const struct sim *sim, size_t i)
 {
 	return &sim->nodes[i].addr;
@@ -561,6 +572,12 @@ void sim_run_until(struct sim *sim, uint64_t t)
 		sim->now = t;
 }
 
+void sim_kick(struct sim *sim, size_t i)
+{
+	if (sim->nodes[i].up)
+		run_tick(sim, &sim->nodes[i]);
+}
+
 void sim_inject(struct sim *sim, size_t to, const struct swim_endpoint *from_addr,
 		const uint8_t *buf, size_t len)
 {
@@ -597,6 +614,14 @@ bool sim_all_see(struct sim *sim, size_t subject, enum swim_state state, size_t 
 
 bool sim_converged(struct sim *sim)
 {
+	size_t up = 0;
+	for (size_t i = 0; i < sim->cfg.n; i++)
+		up += sim->nodes[i].up;
+	/* cheap necessary condition first: every node counts up-1 alive members */
+	for (size_t i = 0; i < sim->cfg.n; i++)
+		if (sim->nodes[i].up &&
+		    swim_member_count_state(sim->nodes[i].sw, SWIM_ALIVE) != up - 1)
+			return false;
 	for (size_t i = 0; i < sim->cfg.n; i++) {
 		if (!sim->nodes[i].up)
 			continue;

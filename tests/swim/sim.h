@@ -56,6 +56,8 @@ void sim_crash(struct sim *sim, size_t i);
 bool sim_is_up(const struct sim *sim, size_t i);
 struct swim *sim_swim(struct sim *sim, size_t i);
 const uint8_t *sim_pk(const struct sim *sim, size_t i);
+const uint8_t *sim_secret(const struct sim *sim, size_t i); /* adversarial tests */
+const uint8_t *sim_cert(const struct sim *sim, size_t i, size_t *len);
 const struct swim_endpoint *sim_addr(const struct sim *sim, size_t i);
 size_t sim_node_of(const struct sim *sim, const uint8_t pk[32]); /* SIZE_MAX if none */
 
@@ -68,6 +70,9 @@ void sim_set_loss(struct sim *sim, double loss);
 void sim_run_until(struct sim *sim, uint64_t t);
 uint64_t sim_now(const struct sim *sim);
 int64_t sim_unix(const struct sim *sim);
+
+/* Run node i's timers now (after calling into its swim instance directly). */
+void sim_kick(struct sim *sim, size_t i);
 
 /* Deliver raw bytes to node `to` as if sent from `from_addr` (adversarial tests). */
 void sim_inject(struct sim *sim, size_t to, const struct swim_endpoint *from_addr,
