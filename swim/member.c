@@ -307,7 +307,7 @@ void member_suspect_local(struct swim *s, struct member *m)
 	if (m->state == SWIM_SUSPECT && m->susp) {
 		/* our own failed probe is one more independent confirmation */
 		inc = m->susp->inc;
-		if (suspicion_has(m->susp, s->pk))
+		if (m->susp->n >= m->susp->k || suspicion_has(m->susp, s->pk))
 			return;
 		sign_claim(s, claim, WIRE_CTX_SUSPECT, m->pk, inc);
 		suspicion_add_who(m->susp, s->pk);
@@ -608,8 +608,7 @@ static enum claim_result claim_about_self(struct swim *s, uint8_t type,
 	return CL_APPLIED;
 }
 
-enum claim_result member_apply_claim(struct swim *s, uint8_t type, const uint8_t *claim,
-				     bool from_sync)
+enum claim_result member_apply_claim(struct swim *s, uint8_t type, const uint8_t *claim)
 {
 	const char *ctx = type == F_DEAD ? WIRE_CTX_DEAD : WIRE_CTX_SUSPECT;
 	struct claim_view c;
@@ -636,8 +635,6 @@ enum claim_result member_apply_claim(struct swim *s, uint8_t type, const uint8_t
 	if (type == F_DEAD) {
 		if (m->state == SWIM_DEAD && m->claim_inc >= c.inc)
 			return CL_DUP;
-		if (from_sync && member_is_live(m) && c.inc == m->rv.inc)
-			return CL_IGNORED; /* anti-entropy never kills; see sync.c */
 		if (!swc_verify(c.sig, ctx, claim, W_CLAIM_SIGNED, c.claimer)) {
 			s->st.rx_auth_fail++;
 			return CL_BAD;
@@ -652,7 +649,9 @@ enum claim_result member_apply_claim(struct swim *s, uint8_t type, const uint8_t
 	if (m->state == SWIM_DEAD)
 		return CL_IGNORED;
 	if (m->state == SWIM_SUSPECT && m->susp && m->susp->inc == c.inc) {
-		if (suspicion_has(m->susp, c.claimer))
+		/* Lifeguard: once k confirmations drove the timer to min, more add nothing
+		 * (and are not re-broadcast: each would cost every node a retransmit budget) */
+		if (m->susp->n >= m->susp->k || suspicion_has(m->susp, c.claimer))
 			return CL_DUP;
 		if (!swc_verify(c.sig, ctx, claim, W_CLAIM_SIGNED, c.claimer)) {
 			s->st.rx_auth_fail++;

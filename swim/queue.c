@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Transmit-limited broadcast queue. Every piece of news (a member record, a
- * suspect/dead claim, an org message) is sent retransmit_mult * ceil(log10(N+1))
- * times, piggybacked on probes and on the gossip tick; the least-sent (then
+ * Transmit-limited broadcast queue. Every piece of news (a record HEAD, a
+ * suspect/dead claim) is sent retransmit_mult * ceil(log10(N+1)) times (org
+ * messages three times that), piggybacked on probes and on the gossip tick; the least-sent (then
  * newest) news goes first. A newer item about the same subject replaces the
  * older one. Items are kept in one list per transmit count, so filling a
  * datagram never sorts.
@@ -178,7 +178,9 @@ size_t bq_fill(struct swim *s, struct out *o)
 			sent++;
 			b->stamp = stamp;
 			unlink_b(&s->q, b);
-			if (++b->transmits >= limit) {
+			/* org messages (revocations) are rare, small and matter: a triple budget
+			 * makes a node that misses every copy of one (e^-budget) negligible */
+			if (++b->transmits >= (b->key[0] == BK_ORG ? 3 * limit : limit)) {
 				kmap_del(&s->q.by_key, b->key);
 				s->q.count--;
 				free(b);

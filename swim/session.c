@@ -153,6 +153,21 @@ static void rl_evict_oldest(struct swim *s)
 	}
 }
 
+/* Forget sources whose bucket has refilled completely: they cost nothing to re-create. */
+void rl_gc(struct swim *s)
+{
+	uint64_t full_ns = (uint64_t)s->cfg.unknown_burst * 1000000000ull / s->cfg.unknown_rate_per_s;
+	for (size_t i = 0; s->rl.count && i < s->rl.cap;) {
+		struct rl_src *r = s->rl.slots[i];
+		if (r && s->now - r->last_ns > full_ns) {
+			kmap_del(&s->rl, r->key); /* backward shift may refill slot i */
+			free(r);
+			continue;
+		}
+		i++;
+	}
+}
+
 bool rl_allow(struct swim *s, const struct swim_endpoint *from)
 {
 	uint8_t key[17];
@@ -419,69 +434,80 @@ static void repair_stale_self(struct swim *s, struct member *m)
 	out_flush(s, o);
 }
 
+/* Steps 1-4 of an INIT: mac1, rate limits, the sender's identity, the payload.
+ * On success the plaintext is in s->rxbuf and the pair master key in `master`. */
+static bool init_open(struct swim *s, const struct swim_endpoint *from, const uint8_t *buf,
+		      size_t len, uint8_t pk[32], uint8_t master[32], uint8_t x[32])
+{
+	uint8_t mac[W_MAC], es[32], k[32];
+	struct member tmp, *m;
+	bool ok = false;
+
+	/* 1. mac1: only someone who knows our public key gets past this. */
+	swc_mac1(mac, s->mac1_key, buf, len - W_MAC);
+	if (sodium_memcmp(mac, buf + len - W_MAC, W_MAC) != 0) {
+		s->st.rx_bad_mac++;
+		return false;
+	}
+	/* 2. Rate limits before the first X25519. */
+	if (!rl_allow(s, from) || !init_budget(s)) {
+		s->st.rx_rate_limited++;
+		return false;
+	}
+	/* 3. Who is it? es = X25519(our static, e). */
+	memset(&tmp, 0, sizeof(tmp));
+	if (swc_dh(es, s->xsk, buf + W_INIT_E_OFF) < 0)
+		goto out;
+	swc_init_id_key(k, es, buf + W_INIT_E_OFF, s->pk);
+	if (swc_open(pk, buf + W_INIT_ID_OFF, 32 + W_TAG, buf, W_INIT_ID_OFF, 0, k) < 0 ||
+	    memcmp(pk, s->pk, 32) == 0)
+		goto out;
+	/* 4. The payload key needs the static-static secret: proves the sender holds pk's key. */
+	if (!(m = member_find(s, pk))) {
+		memcpy(tmp.pk, pk, 32);
+		m = &tmp;
+	}
+	if (session_prepare(s, m) < 0)
+		goto out;
+	memcpy(master, m->m, 32);
+	memcpy(x, m->x, 32);
+	swc_init_payload_key(k, master, es, buf + W_INIT_E_OFF, pk, s->pk);
+	ok = swc_open(s->rxbuf, buf + W_INIT_CT_OFF, len - W_INIT_OVERHEAD + W_TAG, buf,
+		      W_INIT_CT_OFF, 0, k) == 0;
+out:
+	if (!ok)
+		s->st.rx_auth_fail++;
+	sodium_memzero(es, sizeof(es));
+	sodium_memzero(k, sizeof(k));
+	sodium_memzero(&tmp, sizeof(tmp));
+	return ok;
+}
+
+/* Steps 5-7: the sender's record first, replay, trust; then the frames. */
 static void on_init(struct swim *s, const struct swim_endpoint *from, const uint8_t *buf,
 		    size_t len)
 {
-	uint8_t mac[W_MAC], es[32], k[32], pk[32];
-	struct member tmp, *m = NULL;
-	size_t ptlen;
-	uint8_t *pt = s->rxbuf;
+	uint8_t pk[32], master[32], x[32], ft;
+	const uint8_t *pt = s->rxbuf, *body;
+	size_t ptlen, blen;
+	struct member *m, *mm = NULL;
+	struct rec_view rv;
 	uint64_t ctr;
-	bool known;
 
 	if (len < W_INIT_OVERHEAD + W_PAYLOAD_HDR) {
 		s->st.rx_malformed++;
 		return;
 	}
-	/* 1. mac1: only someone who knows our public key gets past this. */
-	swc_mac1(mac, s->mac1_key, buf, len - W_MAC);
-	if (sodium_memcmp(mac, buf + len - W_MAC, W_MAC) != 0) {
-		s->st.rx_bad_mac++;
-		return;
-	}
-	/* 2. Rate limits before the first X25519. */
-	if (!rl_allow(s, from) || !init_budget(s)) {
-		s->st.rx_rate_limited++;
-		return;
-	}
-	/* 3. Who is it? es = X25519(our static, e). */
-	if (swc_dh(es, s->xsk, buf + W_INIT_E_OFF) < 0) {
-		s->st.rx_auth_fail++;
-		return;
-	}
-	swc_init_id_key(k, es, buf + W_INIT_E_OFF, s->pk);
-	if (swc_open(pk, buf + W_INIT_ID_OFF, 32 + W_TAG, buf, W_INIT_ID_OFF, 0, k) < 0 ||
-	    memcmp(pk, s->pk, 32) == 0) {
-		s->st.rx_auth_fail++;
-		goto out;
-	}
-	/* 4. The payload key needs the static-static secret: proves the sender holds pk's key. */
-	m = member_find(s, pk);
-	known = m && !m->provisional;
-	if (!m) {
-		memset(&tmp, 0, sizeof(tmp));
-		memcpy(tmp.pk, pk, 32);
-		m = &tmp;
-	}
-	if (session_prepare(s, m) < 0) {
-		s->st.rx_auth_fail++;
-		goto out;
-	}
-	swc_init_payload_key(k, m->m, es, buf + W_INIT_E_OFF, pk, s->pk);
 	ptlen = len - W_INIT_OVERHEAD;
-	if (swc_open(pt, buf + W_INIT_CT_OFF, ptlen + W_TAG, buf, W_INIT_CT_OFF, 0, k) < 0) {
-		s->st.rx_auth_fail++;
-		goto out;
-	}
-	s->st.handshakes_received++;
 	ctr = mg_load_le64(buf + W_INIT_CTR_OFF);
+	if (!init_open(s, from, buf, len, pk, master, x))
+		return;
+	s->st.handshakes_received++;
+	m = member_find(s, pk);
+	bool known = m && !m->provisional;
 
 	/* 5. The first frame is the sender's own signed record. */
 	struct frame_iter it = { pt + W_PAYLOAD_HDR, ptlen - W_PAYLOAD_HDR, 0 };
-	uint8_t ft;
-	const uint8_t *body;
-	size_t blen;
-	struct rec_view rv;
 	if (frame_next(&it, &ft, &body, &blen) != 1 || ft != F_RECORD ||
 	    wire_record_parse(body, blen, &rv) < 0 || memcmp(rv.pk, pk, 32) != 0) {
 		s->st.rx_malformed++;
@@ -492,14 +518,8 @@ static void on_init(struct swim *s, const struct swim_endpoint *from, const uint
 		s->st.rx_replay++;
 		goto out;
 	}
-	uint8_t master[32];
-	memcpy(master, m->m, 32);
-	bool had_x = m->x_ok;
-	uint8_t x[32];
-	memcpy(x, m->x, 32);
-	struct member *mm = NULL;
-	enum rec_result r = member_apply_record(s, body, blen, &mm);
-	switch (r) {
+	/* 7. Signature and trust. */
+	switch (member_apply_record(s, body, blen, &mm)) {
 	case REC_NEW:
 	case REC_UPDATED:
 	case REC_DUP:
@@ -515,18 +535,13 @@ static void on_init(struct swim *s, const struct swim_endpoint *from, const uint
 		s->st.rx_malformed++;
 		goto out;
 	}
-	m = mm ? mm : member_find(s, pk);
-	if (!m || m->provisional)
+	if (!(m = member_find(s, pk)) || m->provisional)
 		goto out;
 	if (!m->m_ok) { /* a member created by this handshake: keep what we derived */
 		memcpy(m->m, master, 32);
-		m->m_ok = true;
-		if (had_x) {
-			memcpy(m->x, x, 32);
-			m->x_ok = true;
-		}
+		memcpy(m->x, x, 32);
+		m->m_ok = m->x_ok = true;
 	}
-	sodium_memzero(master, sizeof(master));
 	if (session_prepare(s, m) < 0)
 		goto out;
 	memcpy(m->init_salt, rv.salt, W_SALT);
@@ -534,20 +549,14 @@ static void on_init(struct swim *s, const struct swim_endpoint *from, const uint
 	m->addr = *from;
 	m->addr_ok = true;
 	m->last_rx_ns = s->now;
-	{
-		uint64_t view = mg_load_le64(pt);
-		if (view > m->their_view)
-			m->their_view = view;
-	}
-	/* 7. Replies to a sender we had no state for stay within the size of its datagram. */
+	if (mg_load_le64(pt) > m->their_view)
+		m->their_view = mg_load_le64(pt);
+	/* Replies to a sender we had no state for stay within the size of its datagram. */
 	s->reply_limit = known ? 0 : len;
 	dispatch(s, m, pt, ptlen, true);
 	s->reply_limit = 0;
 out:
-	sodium_memzero(es, sizeof(es));
-	sodium_memzero(k, sizeof(k));
-	if (m == &tmp)
-		sodium_memzero(&tmp, sizeof(tmp));
+	sodium_memzero(master, sizeof(master));
 }
 
 /* ---- DATA. */
@@ -655,7 +664,7 @@ static void dispatch(struct swim *s, struct member *m, const uint8_t *pt, size_t
 		}
 		case F_SUSPECT:
 		case F_DEAD:
-			member_apply_claim(s, type, body, false);
+			member_apply_claim(s, type, body);
 			break;
 		case F_ORG:
 			org_apply(s, body, blen);

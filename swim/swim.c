@@ -30,7 +30,7 @@ void swim_config_lan(struct swim_config *c)
 	c->awareness_max = 8;
 	c->suspicion_mult = 1.5;
 	c->suspicion_max_mult = 6.0;
-	c->suspicion_k = 3;
+	c->suspicion_k = 2;
 	c->gossip_interval_ns = 200 * MS;
 	c->gossip_nodes = 3;
 	c->gossip_to_dead_ns = 30 * SEC;
@@ -62,6 +62,7 @@ void swim_config_wan(struct swim_config *c)
 	c->probe_interval_ns = 5 * SEC;
 	c->probe_timeout_ns = 3 * SEC;
 	c->suspicion_mult = 4.0;
+	c->suspicion_k = 3;
 	c->gossip_interval_ns = 500 * MS;
 	c->gossip_nodes = 4;
 	c->gossip_to_dead_ns = 60 * SEC;
@@ -82,7 +83,8 @@ static bool config_valid(const struct swim_config *c)
 	       c->max_datagram >= 576 && c->max_datagram <= W_MAX_DATAGRAM && c->max_members &&
 	       c->max_org_messages && c->max_queue && c->max_relays && c->max_rate_sources &&
 	       c->unknown_rate_per_s && c->unknown_burst && c->init_rate_per_s &&
-	       c->push_pull_max_datagrams && c->tombstone_s > 0;
+	       c->push_pull_max_datagrams && c->tombstone_s > 0 && c->indirect_checks <= 8 &&
+	       c->gossip_nodes >= 1 && c->gossip_nodes <= 16;
 }
 
 /* ---- Small helpers. */
@@ -526,6 +528,7 @@ uint64_t swim_tick(struct swim *s, uint64_t now_ns, int64_t now_unix)
 	if (s->now >= s->next_reap) {
 		s->next_reap = s->now + 10 * SEC;
 		member_reap(s);
+		rl_gc(s);
 	}
 	if (s->recheck_pending || s->now >= s->next_recheck) {
 		s->next_recheck = s->now + s->cfg.trust_recheck_interval_ns;

@@ -106,10 +106,10 @@ struct swim_member_info {
 };
 
 enum swim_event_type {
-	SWIM_EV_JOINED = 1,        /* a new member is alive (also: came back after leaving/reaping) */
+	SWIM_EV_JOINED = 1,        /* alive and new to us, or back after dead/left: configure it */
 	SWIM_EV_UPDATED = 2,       /* endpoints, WireGuard key or certificate changed (see `changed`) */
-	SWIM_EV_SUSPECT = 3,       /* suspected of failure; still a member */
-	SWIM_EV_ALIVE = 4,         /* suspicion or death refuted: alive again */
+	SWIM_EV_SUSPECT = 3,       /* suspected of failure; still a member: keep its peer */
+	SWIM_EV_ALIVE = 4,         /* a suspicion was refuted (nothing to reconfigure) */
 	SWIM_EV_DEAD = 5,          /* declared dead */
 	SWIM_EV_LEFT = 6,          /* left gracefully */
 	SWIM_EV_REMOVED_TRUST = 7, /* no longer passes the trust check: removed */
@@ -157,14 +157,14 @@ struct swim_config {
 	/* Failure detection (SWIM + Lifeguard). */
 	uint64_t probe_interval_ns;      /* one probe per period, scaled by local health */
 	uint64_t probe_timeout_ns;       /* direct ack wait before indirect probes */
-	uint32_t indirect_checks;        /* k helpers for ping-req */
+	uint32_t indirect_checks;        /* k helpers for ping-req (0..8) */
 	uint32_t awareness_max;          /* Lifeguard local health multiplier bound */
 	double suspicion_mult;           /* min suspicion = max(2, mult * log10 N) * probe_interval */
 	double suspicion_max_mult;       /* max suspicion = this * min */
 	uint32_t suspicion_k;            /* confirmations that shrink the timeout to min */
 	/* Dissemination. */
 	uint64_t gossip_interval_ns;     /* dedicated gossip tick */
-	uint32_t gossip_nodes;           /* random members per gossip tick */
+	uint32_t gossip_nodes;           /* random members per gossip tick (1..16) */
 	uint64_t gossip_to_dead_ns;      /* keep gossiping to members dead for less than this */
 	uint32_t retransmit_mult;        /* each broadcast sent mult * ceil(log10(N+1)) times */
 	size_t max_datagram;             /* bytes of one gossip datagram (path MTU budget) */

@@ -272,8 +272,7 @@ enum rec_result { REC_NEW, REC_UPDATED, REC_DUP, REC_STALE, REC_BAD, REC_DENIED,
 enum rec_result member_apply_record(struct swim *s, const uint8_t *rec, size_t len,
 				    struct member **out);
 enum claim_result { CL_APPLIED, CL_DUP, CL_IGNORED, CL_BAD };
-enum claim_result member_apply_claim(struct swim *s, uint8_t type, const uint8_t *claim,
-				     bool from_sync);
+enum claim_result member_apply_claim(struct swim *s, uint8_t type, const uint8_t *claim);
 void member_set_state(struct swim *s, struct member *m, enum swim_state st);
 void member_declare_dead(struct swim *s, struct member *m);
 void member_suspect_local(struct swim *s, struct member *m);
@@ -304,6 +303,7 @@ size_t out_room(const struct out *o);
 void out_flush(struct swim *s, struct out *o);
 void out_piggyback(struct swim *s, struct out *o);
 bool rl_allow(struct swim *s, const struct swim_endpoint *from);
+void rl_gc(struct swim *s);
 
 /* probe.c */
 void probe_tick(struct swim *s);

@@ -661,8 +661,11 @@ void head_on(struct swim *s, const struct member *from, const uint8_t *body, uin
 		return;
 	}
 	if ((w = kmap_get(&s->wants, body))) {
-		if (w->inc >= inc)
-			return; /* already asked; wants_tick asks again if the answer is lost */
+		if (w->inc >= inc) {
+			/* already asked; if the answer is lost, wants_tick asks the latest announcer */
+			memcpy(w->from, from->pk, 32);
+			return;
+		}
 	} else {
 		if (s->wants.count >= s->cfg.max_members)
 			return; /* bounded; the next HEAD or push/pull asks again */
@@ -700,7 +703,7 @@ void wants_tick(struct swim *s)
 			i++;
 			continue;
 		}
-		if (!want_satisfied(s, w) && w->tries < 3 && (from = member_find(s, w->from)) &&
+		if (!want_satisfied(s, w) && w->tries < 8 && (from = member_find(s, w->from)) &&
 		    member_is_live(from)) {
 			/* the answer was lost: ask the same member again */
 			struct out *o = &s->out;

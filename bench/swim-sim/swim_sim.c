@@ -408,6 +408,7 @@ int main(int argc, char **argv)
 	if (samples > 100)
 		samples = 100;
 	mg_log_set_level(MG_LOG_ERROR);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; i < nn; i++)
 		for (size_t j = 0; j < nl; j++)
 			run((size_t)ns[i], losses[j], idle_s, samples, seed, wan, memo);

@@ -22,7 +22,7 @@
 
 #define MS 1000000ull
 #define SEC 1000000000ull
-#define MAXN 24
+#define MAXN 64
 
 struct events {
 	struct sim *sim;
@@ -389,6 +389,36 @@ static void test_wan_profile(void **state)
 	sim_destroy(sim);
 }
 
+/* A medium cluster at 5% loss: everything at once, and no false death in three minutes. */
+static void test_medium_lossy(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct sim *sim = mk(64, 0.05, 13, e);
+	(void)state;
+
+	start_all(sim, 64, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 60 * SEC);
+	sim_run_until(sim, sim_now(sim) + 180 * SEC);
+	assert_true(sim_converged(sim));
+	for (size_t s = 0; s < 64; s++)
+		assert_int_equal(total(e, s, SWIM_EV_DEAD), 0);
+	sim_crash(sim, 10);
+	uint64_t t = RUN_UNTIL(sim, sim_all_see(sim, 10, SWIM_DEAD, SIZE_MAX), 30 * SEC);
+	assert_true(t < 10 * SEC);
+	revoke(sim, 20, 30);
+	t = RUN_UNTIL(sim, nobody_has(sim, 30, 64), 10 * SEC);
+	assert_true(t < 3 * SEC);
+	uint64_t until = swim_leave(sim_swim(sim, 40), sim_now(sim), sim_unix(sim));
+	sim_kick(sim, 40);
+	RUN_UNTIL(sim, sim_all_see(sim, 40, SWIM_LEFT, 30), 5 * SEC);
+	sim_run_until(sim, until);
+	for (size_t s = 0; s < 64; s++)
+		if (s != 10)
+			assert_int_equal(total(e, s, SWIM_EV_DEAD), 0);
+	sim_destroy(sim);
+	free(e);
+}
+
 static void test_deterministic(void **state)
 {
 	uint64_t bytes[2];
@@ -416,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_untrusted_never_admitted),
 		cmocka_unit_test(test_cache_restart),
 		cmocka_unit_test(test_wan_profile),
+		cmocka_unit_test(test_medium_lossy),
 		cmocka_unit_test(test_deterministic),
 	};
 	mg_log_set_level(MG_LOG_ERROR);
