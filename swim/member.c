@@ -684,5 +684,12 @@ enum claim_result member_apply_claim(struct swim *s, uint8_t type, const uint8_t
 	bq_push(s, BK_CLAIM, m->pk, c.inc, F_SUSPECT, claim, W_CLAIM);
 	if (was_alive)
 		member_emit(s, m, SWIM_EV_SUSPECT, 0);
+	/* About k+1 of the N members that hear of a new suspicion probe the suspect
+	 * next, out of turn: independent confirmations (or a refutation) come within
+	 * a probe period or two instead of whenever the round-robin gets there. */
+	if (swim_rand_below(s, swim_n_live(s) + 1) < (uint64_t)member_suspicion_k(s) + 1) {
+		memcpy(s->urgent, m->pk, 32);
+		s->has_urgent = true;
+	}
 	return CL_APPLIED;
 }

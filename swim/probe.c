@@ -117,6 +117,12 @@ static void probe_finish(struct swim *s)
 
 static struct member *next_target(struct swim *s)
 {
+	if (s->has_urgent) {
+		struct member *u = member_find(s, s->urgent);
+		s->has_urgent = false;
+		if (u && member_is_live(u))
+			return u;
+	}
 	for (size_t n = 0; n <= s->ndense; n++) {
 		if (s->cursor >= s->ndense) {
 			member_dense_shuffle(s);

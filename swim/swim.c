@@ -28,7 +28,7 @@ void swim_config_lan(struct swim_config *c)
 	c->probe_timeout_ns = 500 * MS;
 	c->indirect_checks = 3;
 	c->awareness_max = 8;
-	c->suspicion_mult = 1.5;
+	c->suspicion_mult = 1.0;
 	c->suspicion_max_mult = 6.0;
 	c->suspicion_k = 2;
 	c->gossip_interval_ns = 200 * MS;

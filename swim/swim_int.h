@@ -226,6 +226,8 @@ struct swim {
 	size_t nrelays, caprelays;
 	uint64_t seq;
 	uint32_t awareness;
+	uint8_t urgent[32];   /* probed next, out of turn: a fresh suspicion to confirm */
+	bool has_urgent;
 
 	struct kmap rl;
 	struct rl_src *rl_pool;

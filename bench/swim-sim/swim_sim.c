@@ -9,7 +9,8 @@
  *   - time for a join to reach 100% of members (median, p99),
  *   - time for a revocation to reach 100% (median, p99),
  *   - time until every member has declared a crashed node dead,
- *   - bytes/s per member under churn (every 2 s: one leave, one crash, two joins).
+ *   - bytes/s per member under churn (2% of members replaced per minute: one
+ *     leave, one crash and two joins every 60/(N/100) seconds, over 300 s).
  *
  *   swim-sim [--n 100,1000] [--loss 0.01,0.05] [--idle-s 600] [--samples 10]
  *            [--seed 1] [--wan] [--no-memo]
@@ -139,6 +140,12 @@ static void print_dist(const char *what, double *v, size_t n, size_t failed)
 	size_t p = (size_t)(0.99 * (double)(n - 1) + 0.5);
 	printf("  %-34s median %6.2f s   p99 %6.2f s   max %6.2f s   (%zu samples%s)\n", what, med,
 	       v[p], v[n - 1], n, failed ? ", some timed out" : "");
+	if (getenv("SWIM_SIM_SAMPLES")) {
+		printf("   ");
+		for (size_t i = 0; i < n; i++)
+			printf(" %.2f", v[i]);
+		printf("\n");
+	}
 }
 
 static size_t spare(struct bench *b)
@@ -205,11 +212,18 @@ static void idle_window(struct bench *b, uint64_t secs)
 	b->count_false = true;
 	sim_run_until(b->sim, sim_now(b->sim) + secs * SEC);
 	b->count_false = false;
+	double aw = 0;
+	struct swim_stats st;
+	for (size_t i = 0; i < b->total; i++)
+		if (sim_is_up(b->sim, i)) {
+			swim_get_stats(sim_swim(b->sim, i), &st);
+			aw += st.awareness;
+		}
 	printf("  idle: %8.0f bytes/s per member (UDP payload + 28 B headers), %llu false dead, "
-	       "%llu false suspicions over %llu s (%.0f s wall)\n",
+	       "%llu false suspicion events over %llu s (%.0f s wall); mean awareness %.2f\n",
 	       (double)(b->tx_bytes - tx0) / (double)secs / (double)up,
 	       (unsigned long long)b->false_dead, (unsigned long long)b->false_suspect,
-	       (unsigned long long)secs, now_s() - t0);
+	       (unsigned long long)secs, now_s() - t0, aw / (double)up);
 }
 
 static void joins(struct bench *b, size_t samples)
@@ -282,8 +296,13 @@ static void crashes(struct bench *b, size_t samples)
 	print_dist("crash declared dead by all:", v, n, failed);
 }
 
+/*
+ * Churn: 2% of the members replaced per minute (a member lives ~50 minutes):
+ * every 60/(N/100) s, one member leaves gracefully, one crashes, two join.
+ */
 static void churn(struct bench *b, uint64_t secs)
 {
+	uint64_t period = 60 * SEC * 100 / b->n;
 	uint64_t tx0 = b->tx_bytes, end = sim_now(b->sim) + secs * SEC;
 	size_t leaving[64], nleaving = 0;
 	uint64_t leave_at[64];
@@ -301,7 +320,7 @@ static void churn(struct bench *b, uint64_t secs)
 		sim_crash(b->sim, random_up(b, l));
 		for (int j = 0; j < 2; j++)
 			sim_start(b->sim, spare(b), (long)random_up(b, l), false);
-		uint64_t next = sim_now(b->sim) + 2 * SEC;
+		uint64_t next = sim_now(b->sim) + period;
 		while (sim_now(b->sim) < next) {
 			sim_run_until(b->sim, sim_now(b->sim) + 100 * MS);
 			for (size_t i = 0; i < nleaving;)
@@ -317,7 +336,9 @@ static void churn(struct bench *b, uint64_t secs)
 		sum_up += (double)up_count(b);
 		samples++;
 	}
-	printf("  churn (every 2 s: 1 leave, 1 crash, 2 joins): %8.0f bytes/s per member\n",
+	printf("  churn (2%%/min: every %.1f s one leave, one crash, two joins): %6.0f bytes/s per "
+	       "member\n",
+	       (double)period / 1e9,
 	       (double)(b->tx_bytes - tx0) / (double)secs / (sum_up / (double)samples));
 }
 
@@ -329,7 +350,7 @@ static void run(size_t n, double loss, uint64_t idle_s, size_t samples, uint64_t
 	double t0 = now_s();
 	struct rusage ru;
 
-	c.n = n + 2 * samples + 100; /* spares for joins and churn */
+	c.n = n + samples + 2 * (300 * n / 6000 + 1) + 20; /* spares for joins and churn */
 	c.seed = seed;
 	c.loss = loss;
 	c.lat_min_ns = wan ? 20 * MS : 200000;
@@ -355,7 +376,7 @@ static void run(size_t n, double loss, uint64_t idle_s, size_t samples, uint64_t
 	joins(&b, samples);
 	revocations(&b, samples);
 	crashes(&b, samples);
-	churn(&b, 60);
+	churn(&b, 300);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("  (%.0f s wall for this run, peak RSS %ld MB)\n\n", now_s() - t0, ru.ru_maxrss / 1024);
 	fflush(stdout);
