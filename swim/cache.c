@@ -73,21 +73,7 @@ static int add_cached_contact(struct swim *s, const struct rec_view *v,
 	for (size_t i = 0; i < s->ncontacts; i++)
 		if (s->contacts[i].has_pk && memcmp(s->contacts[i].pk, v->pk, 32) == 0)
 			return 0;
-	if (s->ncontacts == s->capcontacts) {
-		size_t n = s->capcontacts ? s->capcontacts * 2 : 16;
-		struct contact *nc = realloc(s->contacts, n * sizeof(*nc));
-		if (!nc)
-			return -ENOMEM;
-		s->contacts = nc;
-		s->capcontacts = n;
-	}
-	struct contact *c = &s->contacts[s->ncontacts++];
-	memset(c, 0, sizeof(*c));
-	c->addr = ep;
-	c->has_pk = true;
-	memcpy(c->pk, v->pk, 32);
-	c->from_cache = true;
-	return 0;
+	return contact_add(s, &ep, v->pk, true) ? 0 : -ENOMEM;
 }
 
 int swim_cache_load(struct swim *s, const uint8_t *buf, size_t len, uint64_t now_ns,

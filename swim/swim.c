@@ -278,25 +278,34 @@ uint64_t swim_incarnation(const struct swim *s)
 
 /* ---- Seeds and cached contacts. */
 
-int swim_add_seed(struct swim *s, const struct swim_endpoint *addr, const uint8_t *pk)
+struct contact *contact_add(struct swim *s, const struct swim_endpoint *addr, const uint8_t *pk,
+			    bool from_cache)
 {
-	if (!addr || !wire_endpoint_valid(addr) || (pk && memcmp(pk, s->pk, 32) == 0))
-		return -EINVAL;
 	if (s->ncontacts == s->capcontacts) {
 		size_t n = s->capcontacts ? s->capcontacts * 2 : 8;
 		struct contact *nc = realloc(s->contacts, n * sizeof(*nc));
 		if (!nc)
-			return -ENOMEM;
+			return NULL;
 		s->contacts = nc;
 		s->capcontacts = n;
 	}
 	struct contact *c = &s->contacts[s->ncontacts++];
 	memset(c, 0, sizeof(*c));
 	c->addr = *addr;
+	c->from_cache = from_cache;
 	if (pk) {
 		c->has_pk = true;
 		memcpy(c->pk, pk, 32);
 	}
+	return c;
+}
+
+int swim_add_seed(struct swim *s, const struct swim_endpoint *addr, const uint8_t *pk)
+{
+	if (!addr || !wire_endpoint_valid(addr) || (pk && memcmp(pk, s->pk, 32) == 0))
+		return -EINVAL;
+	if (!contact_add(s, addr, pk, false))
+		return -ENOMEM;
 	s->next_contact = s->now; /* try it at the next tick */
 	s->joined = false;
 	return 0;
@@ -495,7 +504,15 @@ static void set_now(struct swim *s, uint64_t now_ns, int64_t now_unix)
 static void run_recheck(struct swim *s)
 {
 	s->recheck_pending = false;
+	s->last_recheck = s->now;
 	member_recheck_all(s);
+}
+
+/* After new org messages: at most one full re-check per 100 ms (a node catching
+ * up on thousands of org messages must not re-check every member for each). */
+static uint64_t recheck_due(const struct swim *s)
+{
+	return s->last_recheck + 100 * MS;
 }
 
 void swim_receive(struct swim *s, const struct swim_endpoint *from, const uint8_t *buf, size_t len,
@@ -503,7 +520,7 @@ void swim_receive(struct swim *s, const struct swim_endpoint *from, const uint8_
 {
 	set_now(s, now_ns, now_unix);
 	session_receive(s, from, buf, len);
-	if (s->recheck_pending)
+	if (s->recheck_pending && s->now >= recheck_due(s))
 		run_recheck(s);
 }
 
@@ -530,7 +547,7 @@ uint64_t swim_tick(struct swim *s, uint64_t now_ns, int64_t now_unix)
 		member_reap(s);
 		rl_gc(s);
 	}
-	if (s->recheck_pending || s->now >= s->next_recheck) {
+	if ((s->recheck_pending && s->now >= recheck_due(s)) || s->now >= s->next_recheck) {
 		s->next_recheck = s->now + s->cfg.trust_recheck_interval_ns;
 		run_recheck(s);
 	}
@@ -543,6 +560,8 @@ uint64_t swim_tick(struct swim *s, uint64_t now_ns, int64_t now_unix)
 	d = min_u64(d, wants_next_deadline(s));
 	d = min_u64(d, s->next_reap);
 	d = min_u64(d, s->next_recheck);
+	if (s->recheck_pending)
+		d = min_u64(d, recheck_due(s));
 	if (s->ncontacts && !s->leaving)
 		d = min_u64(d, s->next_contact);
 	if (s->leaving)

@@ -242,6 +242,7 @@ struct swim {
 	bool pp_answered;      /* the push/pull peer answered since */
 	uint32_t pp_retries;
 	bool started, leaving, recheck_pending;
+	uint64_t last_recheck;
 	size_t reply_limit;   /* cap on replies while handling a first handshake */
 	uint64_t leave_until;
 
@@ -263,6 +264,8 @@ void swim_log_limited(struct swim *s, enum mg_log_level lvl, const char *fmt, ..
 int swim_resign(struct swim *s);  /* rebuild and sign our record (inc already set) */
 void swim_bump_inc(struct swim *s, uint64_t at_least);
 void swim_contact_answered(struct swim *s, const uint8_t pk[32]);
+struct contact *contact_add(struct swim *s, const struct swim_endpoint *addr, const uint8_t *pk,
+			    bool from_cache);
 void swim_contact_hello_reply(struct swim *s, struct contact *c, const uint8_t pk[32]);
 
 /* kmap.c helpers for the rate table */
