@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Multi-node scenarios in the deterministic simulator (suite "sim"): join
+ * convergence, failure detection, refutation, leave, partition heal,
+ * revocation reaching everyone (late joiners included), no member admitted
+ * without trust, vouches, restart from the member cache, the WAN profile,
+ * and determinism of the simulator itself.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "sim.h"
+#include "swim_int.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+#define MAXN 64
+
+struct events {
+	struct sim *sim;
+	/* count[viewer][subject][type] */
+	unsigned count[MAXN][MAXN][8];
+};
+
+static void observe(void *arg, size_t node, const struct swim_event *ev, uint64_t now)
+{
+	struct events *e = arg;
+	size_t subj = sim_node_of(e->sim, ev->member->identity);
+	(void)now;
+	if (node < MAXN && subj < MAXN && ev->type < 8)
+		e->count[node][subj][ev->type]++;
+}
+
+static unsigned total(struct events *e, size_t subject, enum swim_event_type t)
+{
+	unsigned c = 0;
+	for (size_t v = 0; v < MAXN; v++)
+		c += e->count[v][subject][t];
+	return c;
+}
+
+static struct sim *mk(size_t n, double loss, uint64_t seed, struct events *e)
+{
+	struct sim_cfg cfg = { .n = n, .seed = seed, .loss = loss, .lat_min_ns = 1 * MS,
+			       .lat_max_ns = 8 * MS, .jitter_ns = 2 * MS };
+	swim_config_lan(&cfg.swim);
+	struct sim *sim = sim_create(&cfg);
+	if (e) {
+		memset(e, 0, sizeof(*e));
+		e->sim = sim;
+		sim_set_observer(sim, observe, e);
+	}
+	return sim;
+}
+
+/* Start node 0, then the others through random earlier nodes, half by address only. */
+static void start_all(struct sim *sim, size_t n, size_t from)
+{
+	if (from == 0)
+		sim_start(sim, 0, -1, false);
+	for (size_t i = from ? from : 1; i < n; i++) {
+		sim_run_until(sim, sim_now(sim) + 50 * MS);
+		assert_int_equal(sim_start(sim, i, (long)(sim_rng(sim) % i), i % 2), 0);
+	}
+}
+
+/* Run until cond holds (checked every 100 ms) or `limit` passes; returns the time it took. */
+#define RUN_UNTIL(sim, cond, limit)                                                                \
+	({                                                                                         \
+		uint64_t _t0 = sim_now(sim);                                                       \
+		while (!(cond) && sim_now(sim) - _t0 < (limit))                                    \
+			sim_run_until(sim, sim_now(sim) + 100 * MS);                               \
+		assert_true(cond);                                                                 \
+		sim_now(sim) - _t0;                                                                \
+	})
+
+static void test_join_convergence(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct sim *sim = mk(16, 0, 1, e);
+	(void)state;
+
+	start_all(sim, 16, 0);
+	uint64_t t = RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	assert_true(t < 5 * SEC);
+	for (size_t v = 0; v < 16; v++)
+		for (size_t s = 0; s < 16; s++) {
+			if (v == s)
+				continue;
+			assert_int_equal(e->count[v][s][SWIM_EV_JOINED], 1);
+			assert_int_equal(e->count[v][s][SWIM_EV_SUSPECT], 0);
+			assert_int_equal(e->count[v][s][SWIM_EV_DEAD], 0);
+		}
+	/* names and trust paths come from the admit callback */
+	struct swim_member_info info;
+	struct swim_endpoint eps[SWIM_MAX_ENDPOINTS];
+	assert_int_equal(swim_member_get(sim_swim(sim, 3), sim_pk(sim, 9), &info, eps), 0);
+	assert_string_equal(info.name, "node-9");
+	assert_string_equal(info.trust_path, "org sim certificate");
+	assert_true(swim_endpoint_equal(&info.addr, sim_addr(sim, 9)));
+	assert_int_equal(info.n_endpoints, 1);
+	sim_destroy(sim);
+	free(e);
+}
+
+static void test_join_lossy(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct sim *sim = mk(20, 0.05, 2, e);
+	(void)state;
+
+	start_all(sim, 20, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 30 * SEC);
+	/* and it stays that way: no false deaths at 5% loss over two minutes */
+	sim_run_until(sim, sim_now(sim) + 120 * SEC);
+	assert_true(sim_converged(sim));
+	for (size_t s = 0; s < 20; s++)
+		assert_int_equal(total(e, s, SWIM_EV_DEAD), 0);
+	sim_destroy(sim);
+	free(e);
+}
+
+static void test_failure_detection(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct sim *sim = mk(16, 0.01, 3, e);
+	(void)state;
+
+	start_all(sim, 16, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	sim_run_until(sim, sim_now(sim) + 5 * SEC);
+	sim_crash(sim, 5);
+	uint64_t t = RUN_UNTIL(sim, sim_all_see(sim, 5, SWIM_DEAD, SIZE_MAX), 30 * SEC);
+	assert_true(t < 15 * SEC);
+	for (size_t s = 0; s < 16; s++)
+		if (s != 5)
+			assert_int_equal(total(e, s, SWIM_EV_DEAD), 0);
+	/* tombstones are reaped after tombstone_s, by the signed time of the claim */
+	for (size_t v = 0; v < 16; v++)
+		if (v != 5)
+			sim_swim(sim, v)->cfg.tombstone_s = 30;
+	sim_run_until(sim, sim_now(sim) + 60 * SEC);
+	for (size_t v = 0; v < 16; v++)
+		if (v != 5)
+			assert_int_equal(sim_state(sim, v, 5), -1);
+	sim_destroy(sim);
+	free(e);
+}
+
+static void test_refutation(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct sim *sim = mk(8, 0, 4, e);
+	(void)state;
+
+	start_all(sim, 8, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	uint64_t inc = swim_incarnation(sim_swim(sim, 3));
+	/* node 1 wrongly suspects node 3 (as after a lost probe) */
+	struct swim *w = sim_swim(sim, 1);
+	member_suspect_local(w, member_find(w, sim_pk(sim, 3)));
+	sim_kick(sim, 1);
+	assert_int_equal(sim_state(sim, 1, 3), SWIM_SUSPECT);
+	RUN_UNTIL(sim, swim_incarnation(sim_swim(sim, 3)) > inc &&
+			       sim_all_see(sim, 3, SWIM_ALIVE, SIZE_MAX),
+		  5 * SEC);
+	assert_true(total(e, 3, SWIM_EV_SUSPECT) >= 1);
+	assert_true(total(e, 3, SWIM_EV_ALIVE) >= 1);
+	sim_run_until(sim, sim_now(sim) + 60 * SEC);
+	assert_int_equal(total(e, 3, SWIM_EV_DEAD), 0);
+	assert_true(sim_converged(sim));
+	struct swim_stats st;
+	swim_get_stats(sim_swim(sim, 3), &st);
+	assert_true(st.refutations >= 1);
+	sim_destroy(sim);
+	free(e);
+}
+
+static void test_leave(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct sim *sim = mk(8, 0.01, 5, e);
+	(void)state;
+
+	start_all(sim, 8, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	uint64_t until = swim_leave(sim_swim(sim, 4), sim_now(sim), sim_unix(sim));
+	sim_kick(sim, 4);
+	sim_run_until(sim, until);
+	sim_crash(sim, 4);
+	RUN_UNTIL(sim, sim_all_see(sim, 4, SWIM_LEFT, SIZE_MAX), 3 * SEC);
+	sim_run_until(sim, sim_now(sim) + 60 * SEC);
+	assert_true(sim_all_see(sim, 4, SWIM_LEFT, SIZE_MAX));
+	assert_int_equal(total(e, 4, SWIM_EV_LEFT), 7);
+	assert_int_equal(total(e, 4, SWIM_EV_DEAD), 0);
+	assert_int_equal(total(e, 4, SWIM_EV_SUSPECT), 0);
+	sim_destroy(sim);
+	free(e);
+}
+
+static void revoke(struct sim *sim, size_t admin, size_t victim);
+static bool nobody_has(struct sim *sim, size_t subject, size_t n);
+static uint32_t org_stored(struct sim *sim, size_t i);
+
+/* Every pair of up nodes other than `but` sees each other alive. */
+static bool all_alive_but(struct sim *sim, size_t but)
+{
+	for (size_t a = 0; a < 12; a++)
+		for (size_t b = 0; b < 12; b++)
+			if (a != b && a != but && b != but && sim_is_up(sim, a) && sim_is_up(sim, b) &&
+			    sim_state(sim, a, b) != SWIM_ALIVE)
+				return false;
+	return true;
+}
+
+static bool cross_dead(struct sim *sim)
+{
+	for (size_t a = 0; a < 6; a++)
+		for (size_t b = 6; b < 12; b++)
+			if (sim_state(sim, a, b) != SWIM_DEAD || sim_state(sim, b, a) != SWIM_DEAD)
+				return false;
+	return true;
+}
+
+static void test_partition_heal(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct sim *sim = mk(12, 0.01, 6, e);
+	(void)state;
+
+	start_all(sim, 12, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	for (size_t i = 6; i < 12; i++)
+		sim_set_group(sim, i, 1);
+	RUN_UNTIL(sim, cross_dead(sim), 60 * SEC);
+	/* each side still sees its own half alive */
+	for (size_t a = 0; a < 12; a++)
+		for (size_t b = 0; b < 12; b++)
+			if (a != b && (a < 6) == (b < 6))
+				assert_int_equal(sim_state(sim, a, b), SWIM_ALIVE);
+	/* while split, side A revokes node 9 (on side B): B has not heard of it */
+	revoke(sim, 1, 9);
+	sim_run_until(sim, sim_now(sim) + 5 * SEC);
+	assert_int_equal(sim_state(sim, 7, 9), SWIM_ALIVE);
+	sim_heal(sim);
+	/* after the heal everyone catches up: the revocation crosses by gossip and
+	 * anti-entropy, node 9 is dropped everywhere, the others are alive again */
+	RUN_UNTIL(sim, nobody_has(sim, 9, 12) && all_alive_but(sim, 9), 120 * SEC);
+	for (size_t v = 6; v < 12; v++)
+		if (v != 9)
+			assert_true(org_stored(sim, v) >= 1);
+	sim_destroy(sim);
+	free(e);
+}
+
+static void revoke(struct sim *sim, size_t admin, size_t victim)
+{
+	uint8_t msg[138];
+	size_t len = sim_make_revoke(sim, victim, msg);
+	/* as `meshguard org-revoke` on the admin node: its trust store, then the gossip */
+	assert_int_equal(sim_trust_apply(sim, admin, msg, len), SWIM_ORG_NEW);
+	swim_recheck_trust(sim_swim(sim, admin), sim_now(sim), sim_unix(sim));
+	assert_int_equal(swim_publish_org_message(sim_swim(sim, admin), msg, len, sim_now(sim),
+						  sim_unix(sim)),
+			 0);
+	sim_kick(sim, admin);
+}
+
+static bool nobody_has(struct sim *sim, size_t subject, size_t n)
+{
+	for (size_t v = 0; v < n; v++)
+		if (v != subject && sim_is_up(sim, v) && sim_state(sim, v, subject) >= 0)
+			return false;
+	return true;
+}
+
+static uint32_t org_stored(struct sim *sim, size_t i)
+{
+	struct swim_stats st;
+	swim_get_stats(sim_swim(sim, i), &st);
+	return st.org_stored;
+}
+
+static void test_revocation(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct sim *sim = mk(12, 0.01, 7, e);
+	(void)state;
+
+	start_all(sim, 11, 0); /* node 11 joins later */
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	revoke(sim, 2, 7);
+	uint64_t t = RUN_UNTIL(sim, nobody_has(sim, 7, 11), 10 * SEC);
+	assert_true(t < 3 * SEC);
+	for (size_t v = 0; v < 11; v++)
+		if (v != 7)
+			assert_int_equal(e->count[v][7][SWIM_EV_REMOVED_TRUST], 1);
+	/* the revoked node keeps running and keeps trying: it never gets back in */
+	sim_run_until(sim, sim_now(sim) + 30 * SEC);
+	assert_true(nobody_has(sim, 7, 11));
+	struct swim_stats st;
+	swim_get_stats(sim_swim(sim, 0), &st);
+	assert_true(st.org_new >= 1);
+	/* a node that joins later learns the revocation by anti-entropy and drops 7 */
+	sim_start(sim, 11, 0, false);
+	RUN_UNTIL(sim, sim_state(sim, 11, 0) == SWIM_ALIVE, 5 * SEC);
+	uint8_t msg[138];
+	size_t len = sim_make_revoke(sim, 7, msg);
+	RUN_UNTIL(sim, org_stored(sim, 11) >= 1, 10 * SEC);
+	assert_int_equal(sim_trust_apply(sim, 11, msg, len), SWIM_ORG_DUPLICATE);
+	sim_run_until(sim, sim_now(sim) + 30 * SEC);
+	assert_true(nobody_has(sim, 7, 12));
+	sim_destroy(sim);
+	free(e);
+}
+
+static void test_untrusted_never_admitted(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct sim *sim = mk(6, 0, 8, e);
+	(void)state;
+
+	sim_set_trust(sim, 4, SIM_TRUST_OTHER); /* a certificate from an org nobody trusts */
+	sim_set_trust(sim, 5, SIM_TRUST_NONE);  /* no certificate at all */
+	sim_start(sim, 0, -1, false);
+	for (size_t i = 1; i < 6; i++)
+		sim_start(sim, i, 0, i == 5);
+	sim_run_until(sim, 30 * SEC);
+	for (size_t v = 0; v < 4; v++) {
+		assert_int_equal(sim_state(sim, v, 4), -1);
+		assert_int_equal(sim_state(sim, v, 5), -1);
+		for (size_t s = 0; s < 4; s++)
+			if (s != v)
+				assert_int_equal(sim_state(sim, v, s), SWIM_ALIVE);
+	}
+	assert_int_equal(total(e, 4, SWIM_EV_JOINED), 0);
+	assert_int_equal(total(e, 5, SWIM_EV_JOINED), 0);
+	struct swim_stats st;
+	swim_get_stats(sim_swim(sim, 0), &st);
+	assert_true(st.rx_untrusted >= 2);
+	/* the outsiders learn nothing about the members either */
+	assert_int_equal(swim_member_count_state(sim_swim(sim, 4), SWIM_ALIVE), 0);
+	assert_int_equal(swim_member_count_state(sim_swim(sim, 5), SWIM_ALIVE), 0);
+
+	/* once the org vouches for node 5, it gets in (its seed retries) */
+	uint8_t v[137];
+	size_t len = sim_make_vouch(sim, 5, v);
+	assert_int_equal(sim_trust_apply(sim, 0, v, len), SWIM_ORG_NEW);
+	swim_publish_org_message(sim_swim(sim, 0), v, len, sim_now(sim), sim_unix(sim));
+	sim_kick(sim, 0);
+	RUN_UNTIL(sim, sim_all_see(sim, 5, SWIM_ALIVE, 4), 60 * SEC);
+	assert_int_equal(sim_state(sim, 0, 4), -1);
+	sim_destroy(sim);
+	free(e);
+}
+
+static void test_cache_restart(void **state)
+{
+	struct sim *sim = mk(6, 0, 9, NULL);
+	uint8_t *cache;
+	size_t len;
+	char err[256];
+	(void)state;
+
+	start_all(sim, 6, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	uint64_t inc = swim_incarnation(sim_swim(sim, 3));
+	assert_int_equal(swim_cache_save(sim_swim(sim, 3), &cache, &len), 0);
+	/* a damaged cache is refused with a message that says where */
+	uint8_t *bad = malloc(len);
+	memcpy(bad, cache, len);
+	bad[len / 2] ^= 1;
+	struct swim *tmp = sim_swim(sim, 2);
+	assert_int_equal(swim_cache_load(tmp, bad, len, sim_now(sim), sim_unix(sim), err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "checksum"));
+	assert_int_equal(swim_cache_load(tmp, bad, 10, sim_now(sim), sim_unix(sim), err, sizeof(err)),
+			 -EINVAL);
+	free(bad);
+	/* node 3 restarts; its seed (node 0) is gone; it only has the cache */
+	sim_crash(sim, 3);
+	sim_crash(sim, 0);
+	sim_run_until(sim, sim_now(sim) + 2 * SEC);
+	assert_int_equal(sim_start_from_cache(sim, 3, cache, len), 0);
+	assert_true(swim_incarnation(sim_swim(sim, 3)) > inc);
+	RUN_UNTIL(sim, sim_state(sim, 3, 1) == SWIM_ALIVE && sim_state(sim, 3, 5) == SWIM_ALIVE &&
+			       sim_all_see(sim, 3, SWIM_ALIVE, 0),
+		  20 * SEC);
+	free(cache);
+	sim_destroy(sim);
+}
+
+static void test_wan_profile(void **state)
+{
+	struct sim_cfg cfg = { .n = 10, .seed = 10, .loss = 0.01, .lat_min_ns = 40 * MS,
+			       .lat_max_ns = 150 * MS, .jitter_ns = 20 * MS };
+	(void)state;
+	swim_config_wan(&cfg.swim);
+	struct sim *sim = sim_create(&cfg);
+	start_all(sim, 10, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 30 * SEC);
+	sim_crash(sim, 4);
+	RUN_UNTIL(sim, sim_all_see(sim, 4, SWIM_DEAD, SIZE_MAX), 90 * SEC);
+	sim_destroy(sim);
+}
+
+/* A medium cluster at 5% loss: everything at once, and no false death in three minutes. */
+static void test_medium_lossy(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct sim *sim = mk(64, 0.05, 13, e);
+	(void)state;
+
+	start_all(sim, 64, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 60 * SEC);
+	sim_run_until(sim, sim_now(sim) + 180 * SEC);
+	assert_true(sim_converged(sim));
+	for (size_t s = 0; s < 64; s++)
+		assert_int_equal(total(e, s, SWIM_EV_DEAD), 0);
+	sim_crash(sim, 10);
+	uint64_t t = RUN_UNTIL(sim, sim_all_see(sim, 10, SWIM_DEAD, SIZE_MAX), 30 * SEC);
+	assert_true(t < 10 * SEC);
+	revoke(sim, 20, 30);
+	t = RUN_UNTIL(sim, nobody_has(sim, 30, 64), 10 * SEC);
+	assert_true(t < 3 * SEC);
+	uint64_t until = swim_leave(sim_swim(sim, 40), sim_now(sim), sim_unix(sim));
+	sim_kick(sim, 40);
+	RUN_UNTIL(sim, sim_all_see(sim, 40, SWIM_LEFT, 30), 5 * SEC);
+	sim_run_until(sim, until);
+	for (size_t s = 0; s < 64; s++)
+		if (s != 10)
+			assert_int_equal(total(e, s, SWIM_EV_DEAD), 0);
+	sim_destroy(sim);
+	free(e);
+}
+
+static void test_deterministic(void **state)
+{
+	uint64_t bytes[2];
+	(void)state;
+	for (int r = 0; r < 2; r++) {
+		struct sim *sim = mk(8, 0.05, 12, NULL);
+		start_all(sim, 8, 0);
+		sim_run_until(sim, 20 * SEC);
+		bytes[r] = sim_tx_bytes(sim);
+		sim_destroy(sim);
+	}
+	assert_int_equal(bytes[0], bytes[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_join_convergence),
+		cmocka_unit_test(test_join_lossy),
+		cmocka_unit_test(test_failure_detection),
+		cmocka_unit_test(test_refutation),
+		cmocka_unit_test(test_leave),
+		cmocka_unit_test(test_partition_heal),
+		cmocka_unit_test(test_revocation),
+		cmocka_unit_test(test_untrusted_never_admitted),
+		cmocka_unit_test(test_cache_restart),
+		cmocka_unit_test(test_wan_profile),
+		cmocka_unit_test(test_medium_lossy),
+		cmocka_unit_test(test_deterministic),
+	};
+	mg_log_set_level(MG_LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
