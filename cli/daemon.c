@@ -6,9 +6,11 @@
  *   daemon_run
  *     load_identity      identity.key -> WireGuard key pair, mesh addresses
  *     static_peers_load  peers/<name>.conf
- *     start              device, addresses, routes, peers, control socket
- *     uv_run             until SIGINT / SIGTERM / {"cmd":"down"}
- *     stop               control socket, device (keys wiped, TUN removed)
+ *     mesh_prepare       trust store, node.cert, --open rule, seeds (mesh.c)
+ *     start              device, addresses, routes, peers, gossip, control socket
+ *     uv_run             until SIGINT / SIGTERM / {"cmd":"down"}; SIGHUP and
+ *                        changes in the trust and peers directories reload
+ *     stop               leave the mesh, control socket, device (keys wiped)
  */
 #include "daemon.h"
 
@@ -26,7 +28,9 @@
 #include "cli.h"
 #include "ctl_server.h"
 #include "keytext.h"
+#include "fsutil.h"
 #include "log.h"
+#include "mesh.h"
 #include "mg_version.h"
 #include "static_peers.h"
 #include "trust.h"
@@ -38,18 +42,29 @@ static const struct wg_prefix mesh_route6 = {
 	.family = AF_INET6, .addr = { 0xfd, 0x99, 0x6d, 0x67 }, .cidr = 64
 };
 
+/* Directories whose changes trigger a reload (the config directory itself
+ * too, so that a directory created later is noticed). */
+static const char *const watched_dirs[] = {
+	".", "authorized_keys", "trusted_orgs", "revoked", "vouched", "aliases", "peers",
+};
+enum { N_WATCHED = sizeof(watched_dirs) / sizeof(watched_dirs[0]), RELOAD_DEBOUNCE_MS = 200 };
+
 struct daemon {
 	uv_loop_t loop;
 	const struct daemon_opts *opts;
 	struct wg_device *dev;
 	struct ctl_server *ctl;
-	uv_signal_t sig_int, sig_term;
-	uv_timer_t stop_timer;
+	struct mesh *mesh;
+	uv_signal_t sig_int, sig_term, sig_hup;
+	uv_timer_t stop_timer, reload_timer;
+	uv_fs_event_t watch[N_WATCHED];
+	bool watching[N_WATCHED];
+	struct trust_identity id; /* the secret is wiped once the device and SWIM have it */
 	uint8_t identity[TRUST_KEY_LEN];
 	uint8_t wg_public[WG_DEVICE_KEY_LEN];
 	struct wg_prefix addr4, addr6;
 	struct static_peers statics;
-	bool stopping;
+	bool stopping, leaving;
 };
 
 /* ---- Helpers ------------------------------------------------------------------ */
@@ -219,6 +234,8 @@ static int cmd_status_handler(void *ctx, const struct ctl_request *req, json_t *
 			    info.uapi_path[0] ? json_string(info.uapi_path) : json_null());
 	json_object_set_new(reply, "peers", pc.arr);
 	json_object_set_new(reply, "counters", counters ? counters : json_null());
+	if (d->mesh)
+		mesh_status(d->mesh, reply);
 	return 0;
 }
 
@@ -257,39 +274,184 @@ static void on_peer_event(void *ctx, const uint8_t pub[WG_DEVICE_KEY_LEN], enum 
 		mg_debug("peer %s (%s): session expired, keys wiped", key, name ? name : "-");
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+static bool is_static_peer(void *ctx, const uint8_t pub[WG_DEVICE_KEY_LEN])
 {
-	daemon_stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+	struct daemon *d = ctx;
+
+	return static_peers_name(&d->statics, pub) != NULL;
 }
 
-static void daemon_stop(struct daemon *d, const char *why)
+/* ---- Stopping: leave the mesh, then tear down ------------------------------------------- */
+
+static void stop_now(struct daemon *d)
 {
-	if (d->stopping)
-		return;
-	d->stopping = true;
-	mg_info("stopping (%s)", why);
 	ctl_server_close(d->ctl);
 	d->ctl = NULL;
+	mesh_close(d->mesh);
 	if (d->dev)
 		wg_device_close(d->dev);
 	d->dev = NULL;
+	for (size_t i = 0; i < N_WATCHED; i++)
+		if (d->watching[i])
+			uv_close((uv_handle_t *)&d->watch[i], NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->stop_timer, NULL);
+	uv_close((uv_handle_t *)&d->reload_timer, NULL);
+}
+
+static void on_left(void *ctx)
+{
+	stop_now(ctx);
+}
+
+/* A graceful stop first tells the members (SWIM "left"); a second signal stops at once. */
+static void daemon_stop(struct daemon *d, const char *why)
+{
+	if (d->stopping) {
+		if (d->leaving) {
+			mg_info("stopping now (%s)", why);
+			d->leaving = false;
+			stop_now(d);
+		}
+		return;
+	}
+	d->stopping = true;
+	mg_info("stopping (%s)", why);
+	uv_timer_stop(&d->reload_timer);
+	if (d->mesh && d->dev) {
+		d->leaving = true;
+		mesh_leave(d->mesh, on_left, d);
+		return;
+	}
+	stop_now(d);
+}
+
+/* ---- Reload: SIGHUP, or a change in the watched directories ------------------------------ */
+
+static void route_static(struct daemon *d, const char *file, const struct wg_prefix *p);
+
+static bool statics_have_prefix(const struct static_peers *sp, const struct wg_prefix *p)
+{
+	for (size_t f = 0; f < sp->n_files; f++)
+		for (size_t i = 0; i < sp->files[f].conf.n_peers; i++) {
+			const struct wg_peer_config *c = &sp->files[f].conf.peers[i].cfg;
+			for (size_t j = 0; j < c->n_allowed_ips; j++)
+				if (!memcmp(&c->allowed_ips[j], p, sizeof(*p)))
+					return true;
+		}
+	return false;
+}
+
+/* Peers (and their routes) that disappeared from peers/ go; the rest is set again. */
+static void reload_static_peers(struct daemon *d)
+{
+	struct static_peers np = { 0 }, old;
+	char err[512];
+
+	if (static_peers_load(d->opts->config_dir, &np, err, sizeof(err))) {
+		mg_err("reload failed: %s; keeping the previous static peers", err);
+		return;
+	}
+	old = d->statics;
+	d->statics = np;
+	for (size_t f = 0; f < old.n_files; f++)
+		for (size_t i = 0; i < old.files[f].conf.n_peers; i++) {
+			const struct wg_peer_config *c = &old.files[f].conf.peers[i].cfg;
+			if (!static_peers_name(&np, c->public_key)) {
+				wg_device_peer_remove(d->dev, c->public_key);
+				mg_info("static peer from peers/%s.conf removed", old.files[f].name);
+			}
+			for (size_t j = 0; !d->opts->gossip_only && j < c->n_allowed_ips; j++)
+				if (!statics_have_prefix(&np, &c->allowed_ips[j]) &&
+				    !prefix_covers(&mesh_route4, &c->allowed_ips[j]) &&
+				    !prefix_covers(&mesh_route6, &c->allowed_ips[j]) &&
+				    c->allowed_ips[j].cidr > 0)
+					wg_device_del_route(d->dev, &c->allowed_ips[j]);
+		}
+	static_peers_free(&old);
+	for (size_t f = 0; f < np.n_files; f++)
+		for (size_t i = 0; i < np.files[f].conf.n_peers; i++) {
+			struct wg_peer_config c = np.files[f].conf.peers[i].cfg;
+			c.flags |= WG_PEER_REPLACE_ALLOWED_IPS;
+			if (wg_device_peer_set(d->dev, &c))
+				mg_warn("peers/%s.conf:%u: cannot set the peer", np.files[f].name,
+					np.files[f].conf.peers[i].line);
+			for (size_t j = 0; !d->opts->gossip_only && j < c.n_allowed_ips; j++)
+				route_static(d, np.files[f].name, &c.allowed_ips[j]);
+		}
+}
+
+static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int status);
+
+/* Watch the directories that exist now; called again after each reload. */
+static void watch_dirs(struct daemon *d)
+{
+	char path[4096];
+
+	for (size_t i = 0; i < N_WATCHED; i++) {
+		if (d->watching[i] ||
+		    mg_path_join(path, sizeof(path), d->opts->config_dir, watched_dirs[i]) ||
+		    !mg_path_exists(path))
+			continue;
+		uv_fs_event_init(&d->loop, &d->watch[i]);
+		d->watch[i].data = d;
+		if (uv_fs_event_start(&d->watch[i], on_fs_event, path, 0) == 0) {
+			d->watching[i] = true;
+		} else {
+			uv_close((uv_handle_t *)&d->watch[i], NULL);
+			mg_warn("%s: cannot watch for changes; use SIGHUP to reload", path);
+		}
+	}
+}
+
+static void daemon_reload(struct daemon *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	mg_info("reload (%s)", why);
+	reload_static_peers(d);
+	mesh_reload(d->mesh);
+	watch_dirs(d);
+}
+
+static void on_reload_timer(uv_timer_t *t)
+{
+	daemon_reload(t->data, "configuration files changed");
+}
+
+static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int status)
+{
+	struct daemon *d = h->data;
+
+	(void)events;
+	/* Our own atomic writes leave dot-files for an instant; state/ is ours. */
+	if (status < 0 || (name && (name[0] == '.' || !strcmp(name, "state"))))
+		return;
+	uv_timer_start(&d->reload_timer, on_reload_timer, RELOAD_DEBOUNCE_MS, 0);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+
+	if (signum == SIGHUP)
+		daemon_reload(d, "SIGHUP");
+	else
+		daemon_stop(d, signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
 static int load_identity(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN])
 {
-	struct trust_identity id;
 	char err[TRUST_ERR_LEN];
 	uint8_t a4[4], a6[16];
-	int ret = trust_identity_load(d->opts->config_dir, &id, err, sizeof(err));
+	int ret = trust_identity_load(d->opts->config_dir, &d->id, err, sizeof(err));
 
 	if (ret)
 		return cli_fail("%s", err);
-	trust_identity_wg_keypair(&id, wg_private, d->wg_public);
-	memcpy(d->identity, id.public_key, TRUST_KEY_LEN);
-	trust_identity_wipe(&id);
+	trust_identity_wg_keypair(&d->id, wg_private, d->wg_public);
+	memcpy(d->identity, d->id.public_key, TRUST_KEY_LEN);
 	trust_mesh_ipv4(d->identity, a4);
 	trust_mesh_ipv6(d->identity, a6);
 	d->addr4 = (struct wg_prefix){ .family = AF_INET, .cidr = 16 };
@@ -298,7 +460,6 @@ static int load_identity(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN]
 	memcpy(d->addr6.addr, a6, 16);
 	return 0;
 }
-
 /* Mesh addresses and routes. IPv6 may be disabled in this namespace: warn, go on. */
 static int configure_interface(struct daemon *d)
 {
@@ -375,6 +536,23 @@ static int start_control(struct daemon *d)
 	return 0;
 }
 
+static void log_startup(struct daemon *d)
+{
+	struct wg_device_info info;
+	char key[MG_B64_LEN(32) + 1], id[MG_B64_LEN(32) + 1], a4[WG_DEVICE_PREFIX_STRLEN],
+		a6[WG_DEVICE_PREFIX_STRLEN];
+
+	wg_device_get_info(d->dev, &info);
+	mg_b64_encode(key, d->wg_public, 32);
+	mg_b64_encode(id, d->identity, 32);
+	wg_prefix_format(&d->addr4, a4);
+	wg_prefix_format(&d->addr6, a6);
+	mg_info("meshguard %s up: identity %s, WireGuard key %s", MESHGUARD_VERSION, id, key);
+	mg_info("interface %s, UDP port %u, mesh %s %s%s",
+		d->opts->gossip_only ? "(none: gossip only)" : info.ifname, info.listen_port, a4,
+		a6, d->opts->time_scale > 1 ? " [TEST TIME SCALE]" : "");
+}
+
 static int start(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN])
 {
 	struct wg_device_config cfg = {
@@ -383,9 +561,7 @@ static int start(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN])
 		.no_tun = d->opts->gossip_only,
 		.time_scale = d->opts->time_scale,
 	};
-	char err[256], key[MG_B64_LEN(32) + 1], a4[WG_DEVICE_PREFIX_STRLEN],
-		a6[WG_DEVICE_PREFIX_STRLEN];
-	struct wg_device_info info;
+	char err[256];
 	int ret;
 
 	ret = wg_device_new(&d->dev, &d->loop, &cfg, err, sizeof(err));
@@ -397,55 +573,93 @@ static int start(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN])
 	wg_device_set_event_handler(d->dev, on_peer_event, d);
 	if (!d->opts->gossip_only && (ret = configure_interface(d)))
 		return ret;
-	if ((ret = add_static_peers(d)) || (ret = start_control(d)))
+	if ((ret = add_static_peers(d)))
 		return ret;
-	wg_device_get_info(d->dev, &info);
-	mg_b64_encode(key, d->wg_public, 32);
-	wg_prefix_format(&d->addr4, a4);
-	wg_prefix_format(&d->addr6, a6);
-	mg_info("meshguard %s up: interface %s, UDP port %u, public key %s, mesh %s %s%s",
-		MESHGUARD_VERSION, d->opts->gossip_only ? "(none: gossip only)" : info.ifname,
-		info.listen_port, key, a4, a6,
-		d->opts->time_scale > 1 ? " [TEST TIME SCALE]" : "");
+	log_startup(d);
+	ret = mesh_start(d->mesh, &d->loop, d->dev, d->id.secret, &d->addr4);
+	trust_identity_wipe(&d->id);
+	if (ret || (ret = start_control(d)))
+		return ret;
+	watch_dirs(d);
 	return 0;
+}
+
+static int prepare(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN])
+{
+	const struct daemon_opts *o = d->opts;
+	struct mesh_opts mo = {
+		.config_dir = o->config_dir,
+		.gossip_only = o->gossip_only,
+		.open = o->open,
+		.wan = o->wan,
+		.seeds = o->seeds,
+		.n_seeds = o->n_seeds,
+		.advertise = o->advertise,
+		.n_advertise = o->n_advertise,
+		.is_static = is_static_peer,
+		.static_ctx = d,
+	};
+	char err[512];
+	int ret = load_identity(d, wg_private);
+
+	if (ret)
+		return ret;
+	if (static_peers_load(o->config_dir, &d->statics, err, sizeof(err)))
+		return cli_fail("%s", err);
+	for (size_t f = 0; f < d->statics.n_files; f++)
+		mo.n_static += d->statics.files[f].conf.n_peers;
+	return mesh_prepare(&d->mesh, &mo);
+}
+
+static void init_handles(struct daemon *d)
+{
+	uv_loop_init(&d->loop);
+	uv_signal_init(&d->loop, &d->sig_int);
+	uv_signal_init(&d->loop, &d->sig_term);
+	uv_signal_init(&d->loop, &d->sig_hup);
+	uv_timer_init(&d->loop, &d->stop_timer);
+	uv_timer_init(&d->loop, &d->reload_timer);
+	d->sig_int.data = d->sig_term.data = d->sig_hup.data = d;
+	d->stop_timer.data = d->reload_timer.data = d;
+	uv_signal_start(&d->sig_int, on_signal, SIGINT);
+	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
 }
 
 int daemon_run(const struct daemon_opts *opts)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 	uint8_t wg_private[WG_DEVICE_KEY_LEN];
-	char err[512];
 	int ret;
 
 	if (!d)
 		return cli_fail("out of memory");
 	d->opts = opts;
-	ret = load_identity(d, wg_private);
-	if (!ret && (ret = static_peers_load(opts->config_dir, &d->statics, err, sizeof(err))))
-		ret = cli_fail("%s", err);
+	ret = prepare(d, wg_private);
 	if (ret) {
 		sodium_memzero(wg_private, sizeof(wg_private));
+		trust_identity_wipe(&d->id);
+		static_peers_free(&d->statics);
+		mesh_free(d->mesh);
 		free(d);
 		return ret;
 	}
 	/* Writes to a control client that went away must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
-	uv_loop_init(&d->loop);
-	uv_signal_init(&d->loop, &d->sig_int);
-	uv_signal_init(&d->loop, &d->sig_term);
-	uv_timer_init(&d->loop, &d->stop_timer);
-	d->sig_int.data = d->sig_term.data = d->stop_timer.data = d;
-	uv_signal_start(&d->sig_int, on_signal, SIGINT);
-	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
-
+	init_handles(d);
 	ret = start(d, wg_private);
 	sodium_memzero(wg_private, sizeof(wg_private));
-	if (ret)
-		daemon_stop(d, "startup failed");
+	trust_identity_wipe(&d->id);
+	if (ret) {
+		mg_err("startup failed");
+		d->stopping = true;
+		stop_now(d);
+	}
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&d->loop);
 	if (!ret)
 		mg_info("stopped");
+	mesh_free(d->mesh);
 	static_peers_free(&d->statics);
 	sodium_memzero(d, sizeof(*d));
 	free(d);

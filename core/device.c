@@ -532,7 +532,14 @@ int wg_device_add_address(struct wg_device *dev, const struct wg_prefix *p)
 {
 	if (dev->tun_fd < 0)
 		return -ENODEV;
-	return wg_nl_addr_add(dev->ifindex, p);
+	return wg_nl_addr(dev->ifindex, p, true);
+}
+
+int wg_device_del_address(struct wg_device *dev, const struct wg_prefix *p)
+{
+	if (dev->tun_fd < 0)
+		return -ENODEV;
+	return wg_nl_addr(dev->ifindex, p, false);
 }
 
 int wg_device_add_route(struct wg_device *dev, const struct wg_prefix *p)

@@ -78,7 +78,7 @@ static size_t addr_len(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
-int wg_nl_addr_add(unsigned ifindex, const struct wg_prefix *p)
+int wg_nl_addr(unsigned ifindex, const struct wg_prefix *p, bool add)
 {
 	char buf[NL_BUF];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -86,8 +86,8 @@ int wg_nl_addr_add(unsigned ifindex, const struct wg_prefix *p)
 
 	if (!wg__prefix_valid(p))
 		return -EINVAL;
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	nlh->nlmsg_flags = add ? NLM_F_CREATE | NLM_F_REPLACE : 0;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)p->family;
 	ifa->ifa_prefixlen = p->cidr;

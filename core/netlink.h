@@ -15,7 +15,7 @@
 /* Set the MTU and the transmit queue length (0: leave it) and bring the link up. */
 int wg_nl_link_up(unsigned ifindex, uint32_t mtu, uint32_t txqlen);
 /* Add (or replace) an address; no prefix route is created for it (we add routes ourselves). */
-int wg_nl_addr_add(unsigned ifindex, const struct wg_prefix *p);
+int wg_nl_addr(unsigned ifindex, const struct wg_prefix *p, bool add);
 /* Add (or replace) / delete a route to `p` through the interface, in the main table. */
 int wg_nl_route(unsigned ifindex, const struct wg_prefix *p, bool add);
 

@@ -120,6 +120,8 @@ void wg_device_get_info(const struct wg_device *dev, struct wg_device_info *out)
 
 /* Interface addresses and routes over rtnetlink (-ENODEV without a TUN). Idempotent. */
 int wg_device_add_address(struct wg_device *dev, const struct wg_prefix *p);
+/* Remove an interface address (-EADDRNOTAVAIL if it is not there). */
+int wg_device_del_address(struct wg_device *dev, const struct wg_prefix *p);
 int wg_device_add_route(struct wg_device *dev, const struct wg_prefix *p);
 int wg_device_del_route(struct wg_device *dev, const struct wg_prefix *p);
 
