@@ -49,6 +49,7 @@ struct mentry {
 	bool v4_ok;       /* owns its mesh IPv4 address (no collision lost) */
 	bool open;        /* admitted only because of --open */
 	enum trust_verdict_kind kind;
+	const char *deny_reason; /* static text of the last denial */
 	uint8_t id[TRUST_KEY_LEN];
 	uint8_t wg[TRUST_KEY_LEN];
 	uint8_t v4[4];
@@ -495,6 +496,7 @@ static void op_admit(void *ctx, const uint8_t id[SWIM_KEY_LEN], const uint8_t *c
 		e->admitted = out->allowed;
 		e->kind = v.kind;
 		e->open = open;
+		e->deny_reason = out->allowed ? NULL : trust_reason_str(v.reason);
 	}
 	if (out->allowed)
 		m->next_expiry = min_expiry(m->next_expiry, v.expires_at);
@@ -519,6 +521,13 @@ static enum swim_org_result op_org_message(void *ctx, const uint8_t *msg, size_t
 			: o.msg.type == TRUST_MSG_VOUCH ? "vouch for"
 							: "alias",
 			subj, (unsigned long long)o.msg.lamport);
+		if (o.msg.type == TRUST_MSG_REVOKE &&
+		    !memcmp(o.msg.subject, m->identity, TRUST_KEY_LEN))
+			mg_err("this node was revoked by org %s: other members will drop it; "
+			       "ask the org admin for a new certificate",
+			       trust_store_org_name(m->store, o.msg.org)
+				       ? trust_store_org_name(m->store, o.msg.org)
+				       : "(trusted org)");
 		if (o.persist_error)
 			mg_warn("org message: cannot persist it under state/: %s",
 				strerror(-o.persist_error));
@@ -543,7 +552,7 @@ static void member_gone(struct mesh *m, struct mentry *e, const struct swim_even
 	short_id(id, mi->identity);
 	if (ev->type == SWIM_EV_REMOVED_TRUST)
 		mg_warn("member %s (%s) removed: %s", id, mi->name[0] ? mi->name : "-",
-			mi->trust_path);
+			e && e->deny_reason ? e->deny_reason : "no longer trusted");
 	else
 		mg_info("member %s (%s) %s", id, mi->name[0] ? mi->name : "-",
 			ev->type == SWIM_EV_DEAD ? "dead" : "left");
