@@ -306,8 +306,6 @@ static void peer_configure(struct mesh *m, struct mentry *e, const struct swim_m
 	char id[12];
 	int ret;
 
-	if (m->opts.gossip_only)
-		return;
 	short_id(id, mi->identity);
 	if (m->opts.is_static && m->opts.is_static(m->opts.static_ctx, mi->wg_key)) {
 		if (fresh)

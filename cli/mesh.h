@@ -25,7 +25,7 @@
 
 struct mesh_opts {
 	const char *config_dir;
-	bool gossip_only;          /* membership only: no WireGuard peers */
+	bool gossip_only;          /* no TUN: peers get sessions but carry no traffic */
 	bool open;                 /* --open: admit any identity */
 	bool wan;                  /* SWIM's WAN timing profile */
 	char *const *seeds;        /* --seed texts */
