@@ -311,12 +311,3 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv)
 	printf("meshguard on %s stopped\n", ifname);
 	return CLI_OK;
 }
-
-/* ---- ping (its own issue) ------------------------------------------------------------- */
-
-int cmd_ping(struct cli_ctx *ctx, int argc, char **argv)
-{
-	(void)ctx;
-	(void)argc;
-	return cli_fail("%s: not implemented yet", argv[0]);
-}
