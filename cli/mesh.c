@@ -39,6 +39,8 @@ enum {
 	MESH_DENIED_LOG_NS = 60ull * 1000000000ull, /* one "denied" line per identity per minute */
 	MESH_CACHE_MAX = 256u << 20,       /* a member cache larger than this is not ours */
 };
+/* How long the side that does not initiate waits for the other's handshake. */
+#define MESH_INITIATE_FALLBACK_NS (1000ull * 1000000ull)
 
 /* What the mesh remembers about an identity SWIM asked about. */
 struct mentry {
@@ -54,6 +56,7 @@ struct mentry {
 	uint8_t wg[TRUST_KEY_LEN];
 	uint8_t v4[4];
 	uint64_t denied_log_ns;
+	uint64_t fallback_ns; /* initiate ourselves if still no session then (0: no) */
 };
 
 struct mesh {
@@ -90,6 +93,7 @@ struct mesh {
 	int open_handles;
 	bool started, closing;
 	int64_t next_expiry;             /* earliest certificate expiry among members (0: none) */
+	uint64_t next_fallback_ns;       /* earliest mentry.fallback_ns (0: none) */
 	bool cache_dirty;
 	char cache_path[PATH_MAX];
 	uint8_t msg_digest[32];
@@ -291,12 +295,55 @@ static void peer_update_ips(struct mesh *m, struct mentry *e)
 }
 
 /*
+ * Who initiates a new tunnel. Exactly one side: the one with the smaller
+ * WireGuard key, at once. Its first initiation can still be lost: gossip
+ * tells both sides about each other at about the same time, and an
+ * initiation that arrives before the other side has added the peer is
+ * dropped as coming from an unknown key; WireGuard would only retry after
+ * REKEY_TIMEOUT (5 s). So the other side waits MESH_INITIATE_FALLBACK_NS and
+ * initiates itself if there is still no session; normally the handshake is
+ * long complete by then and nothing happens.
+ */
+static void initiate_new_peer(struct mesh *m, struct mentry *e)
+{
+	if (memcmp(m->wg_public, e->wg, TRUST_KEY_LEN) < 0) {
+		wg_device_peer_initiate(m->dev, e->wg);
+		return;
+	}
+	e->fallback_ns = mg_now_mono_ns() + MESH_INITIATE_FALLBACK_NS;
+	if (!m->next_fallback_ns || e->fallback_ns < m->next_fallback_ns)
+		m->next_fallback_ns = e->fallback_ns;
+}
+
+/* The fallback initiations that are due; returns when the next one is (0: none). */
+static uint64_t run_fallbacks(struct mesh *m, uint64_t now)
+{
+	uint64_t next = 0;
+	char id[12];
+
+	for (size_t i = 0; i < m->tab_cap; i++) {
+		struct mentry *e = &m->tab[i];
+		if (!e->used || !e->fallback_ns)
+			continue;
+		if (e->fallback_ns > now) {
+			next = next && next < e->fallback_ns ? next : e->fallback_ns;
+			continue;
+		}
+		e->fallback_ns = 0;
+		if (!e->configured || !e->live || peer_has_session(m, e->wg))
+			continue;
+		short_id(id, e->id);
+		mg_debug("member %s: no handshake from it yet; initiating ourselves", id);
+		wg_device_peer_initiate(m->dev, e->wg);
+	}
+	return next;
+}
+
+/*
  * Make the member a peer, or refresh it: key, allowed IPs (mesh /32 and
  * /128 only), endpoint. The endpoint from gossip is applied when the peer is
  * new, when the member announced new endpoints, or while there is no session
  * (WireGuard's own roaming knows better once packets authenticate).
- * Exactly one side initiates: the one with the smaller WireGuard key; the
- * other's first data packet would start a handshake anyway.
  */
 static void peer_configure(struct mesh *m, struct mentry *e, const struct swim_member_info *mi,
 			   bool fresh, bool endpoints_changed)
@@ -334,8 +381,8 @@ static void peer_configure(struct mesh *m, struct mentry *e, const struct swim_m
 	}
 	e->configured = true;
 	memcpy(e->wg, mi->wg_key, TRUST_KEY_LEN);
-	if (fresh && memcmp(m->wg_public, mi->wg_key, TRUST_KEY_LEN) < 0)
-		wg_device_peer_initiate(m->dev, mi->wg_key);
+	if (fresh)
+		initiate_new_peer(m, e);
 }
 
 /* ---- IPv4 collisions -----------------------------------------------------------------
@@ -623,7 +670,11 @@ static void on_tick(uv_timer_t *t)
 		m->next_expiry = 0;
 		swim_recheck_trust(m->swim, now, unix_now);
 	}
+	if (m->next_fallback_ns && now >= m->next_fallback_ns)
+		m->next_fallback_ns = run_fallbacks(m, now);
 	next = swim_tick(m->swim, now, unix_now);
+	if (m->next_fallback_ns && m->next_fallback_ns < next)
+		next = m->next_fallback_ns;
 	delay_ms = next > now ? (next - now + 999999) / 1000000 : 0;
 	if (m->next_expiry > 0) {
 		uint64_t exp_ms = m->next_expiry > unix_now

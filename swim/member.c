@@ -415,7 +415,7 @@ void member_recheck_all(struct swim *s)
 		if (!vd.allowed) {
 			char hex[17];
 			mg_hex_encode(hex, m->pk, 8);
-			swim_log_limited(s, MG_LOG_INFO, "swim: member %s removed: %s", hex,
+			swim_log_limited(s, MG_LOG_DEBUG, "swim: member %s removed: %s", hex,
 					 vd.trust_path[0] ? vd.trust_path : "no longer trusted");
 			member_remove(s, m, true);
 			continue;
@@ -456,11 +456,12 @@ static enum rec_result record_about_self(struct swim *s, const uint8_t *rec, siz
 	return REC_SELF;
 }
 
+/* Debug only: the admit callback's owner (the daemon) logs denials per identity. */
 static void log_refused(struct swim *s, const uint8_t pk[32], const struct swim_verdict *vd)
 {
 	char hex[17];
 	mg_hex_encode(hex, pk, 8);
-	swim_log_limited(s, MG_LOG_INFO, "swim: member %s refused by trust: %s", hex,
+	swim_log_limited(s, MG_LOG_DEBUG, "swim: member %s refused by trust: %s", hex,
 			 vd->trust_path[0] ? vd->trust_path : "not trusted");
 }
 

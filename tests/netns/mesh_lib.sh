@@ -147,20 +147,25 @@ mesh_ping() {
 	ping_ok "${NS[$1]}" "$dst"
 }
 
-# mesh_ping_all "i j k...": every ordered pair over IPv4 and IPv6; prints the
-# failures, returns non-zero if any.
+# mesh_ping_all "i j k...": every ordered pair over IPv4 and IPv6, all at
+# once; logs the failures, returns non-zero if any.
 mesh_ping_all() {
-	local i j fam bad=0
+	local i j fam k pids=() what=() bad=0
 	for i in $1; do
 		for j in $1; do
 			[ "$i" = "$j" ] && continue
 			for fam in 4 6; do
-				if ! mesh_ping "$i" "$j" "$fam"; then
-					log "ping IPv$fam node $i -> node $j failed"
-					bad=1
-				fi
+				mesh_ping "$i" "$j" "$fam" &
+				pids+=($!)
+				what+=("IPv$fam node $i -> node $j")
 			done
 		done
+	done
+	for k in "${!pids[@]}"; do
+		if ! wait "${pids[k]}"; then
+			log "ping ${what[k]} failed"
+			bad=1
+		fi
 	done
 	return "$bad"
 }
