@@ -801,33 +801,91 @@ static bool store_is_empty(const struct trust_store *s)
 	return c.keys == 0 && c.orgs == 0;
 }
 
-static int load_own_cert(struct mesh *m)
+/*
+ * node.cert, checked against our own identity and store. Absent is fine (no
+ * certificate); a certificate for another identity is an error. On error,
+ * `err` says why and nothing in `m` changes.
+ */
+static int read_own_cert(struct mesh *m, uint8_t cert[TRUST_CERT_LEN], size_t *cert_len,
+			 struct trust_verdict *v, enum trust_reason *r, char *err, size_t errlen)
 {
-	char path[PATH_MAX], err[TRUST_ERR_LEN], verdict[160];
-	struct trust_verdict v;
+	char path[PATH_MAX];
 	uint8_t self_pk[TRUST_KEY_LEN];
-	enum trust_reason r;
 
+	*cert_len = 0;
 	if (mg_path_join(path, sizeof(path), m->opts.config_dir, "node.cert"))
-		return cli_fail("config directory path too long");
+		return snprintf(err, errlen, "config directory path too long"), -ENAMETOOLONG;
 	if (!mg_path_exists(path))
 		return 0;
-	if (trust_cert_read(path, m->cert, &m->cert_len, err, sizeof(err)))
-		return cli_fail("%s", err);
-	if (trust_identity_load_public(m->opts.config_dir, self_pk, err, sizeof(err)))
-		return cli_fail("%s", err);
-	r = trust_check_cert(m->store, m->cert, m->cert_len, mg_now_unix(), &v);
-	if (v.has_cert && memcmp(v.identity, self_pk, TRUST_KEY_LEN))
-		return cli_fail("%s: this certificate is for another identity (not this node's "
-				"identity.pub); copy the certificate the org signed for this node",
-				path);
-	snprintf(m->name, sizeof(m->name), "%s", v.name);
-	if (r != TRUST_R_OK) {
-		trust_verdict_format(&v, verdict, sizeof(verdict));
-		mg_warn("%s: our own trust store does not accept it (%s); other nodes may "
-			"deny us too", path, verdict);
+	if (trust_cert_read(path, cert, cert_len, err, errlen) ||
+	    trust_identity_load_public(m->opts.config_dir, self_pk, err, errlen))
+		return -EINVAL;
+	*r = trust_check_cert(m->store, cert, *cert_len, mg_now_unix(), v);
+	if (v->has_cert && memcmp(v->identity, self_pk, TRUST_KEY_LEN)) {
+		snprintf(err, errlen, "node.cert: this certificate is for another identity (not "
+			 "this node's identity.pub); copy the certificate the org signed for "
+			 "this node");
+		return -EINVAL;
 	}
 	return 0;
+}
+
+static void warn_own_cert(enum trust_reason r, const struct trust_verdict *v)
+{
+	char verdict[160];
+
+	if (r == TRUST_R_OK)
+		return;
+	trust_verdict_format(v, verdict, sizeof(verdict));
+	mg_warn("node.cert: our own trust store does not accept it (%s); other nodes may "
+		"deny us too", verdict);
+}
+
+static int load_own_cert(struct mesh *m)
+{
+	char err[TRUST_ERR_LEN];
+	struct trust_verdict v = { 0 };
+	enum trust_reason r = TRUST_R_OK;
+
+	if (read_own_cert(m, m->cert, &m->cert_len, &v, &r, err, sizeof(err)))
+		return cli_fail("%s", err);
+	if (!m->cert_len)
+		return 0;
+	snprintf(m->name, sizeof(m->name), "%s", v.name);
+	warn_own_cert(r, &v);
+	return 0;
+}
+
+/* A renewed (or new, or removed) node.cert is presented from now on. */
+static void reload_own_cert(struct mesh *m)
+{
+	uint8_t cert[TRUST_CERT_LEN];
+	size_t len;
+	char err[TRUST_ERR_LEN];
+	struct trust_verdict v = { 0 };
+	enum trust_reason r = TRUST_R_OK;
+	int ret;
+
+	if (read_own_cert(m, cert, &len, &v, &r, err, sizeof(err))) {
+		mg_err("reload failed: %s; still presenting the previous certificate", err);
+		return;
+	}
+	if (len == m->cert_len && !memcmp(cert, m->cert, len))
+		return;
+	ret = swim_set_cert(m->swim, len ? cert : NULL, len, mg_now_mono_ns(), mg_now_unix());
+	if (ret) {
+		mg_err("reload: cannot present the new node.cert: %s", strerror(-ret));
+		return;
+	}
+	memcpy(m->cert, cert, len);
+	m->cert_len = len;
+	snprintf(m->name, sizeof(m->name), "%s", len ? v.name : "");
+	if (len)
+		mg_info("reload: presenting the new node.cert ('%s')", v.name);
+	else
+		mg_info("reload: node.cert removed; presenting no certificate");
+	if (len)
+		warn_own_cert(r, &v);
 }
 
 static int parse_endpoints(struct mesh *m)
@@ -1038,6 +1096,7 @@ void mesh_reload(struct mesh *m)
 	trust_store_msg_digest(m->store, m->msg_digest);
 	if (memcmp(before, m->msg_digest, sizeof(before)))
 		publish_org_messages(m);
+	reload_own_cert(m);
 	swim_recheck_trust(m->swim, mg_now_mono_ns(), mg_now_unix());
 	kick(m);
 }

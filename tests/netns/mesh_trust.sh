@@ -8,6 +8,7 @@
 #      node 1 (peers/phone.conf), reaches node 1 and node 1 reaches it;
 #   4. a third node with an org certificate that expires while everyone runs
 #      is a member until its expiry second, then removed on every node;
+#      renewed by the admin and copied over node.cert, it is back at once;
 #   5. reload without restart: a broken file in authorized_keys/ is reported
 #      with its path and the old state kept; removing node 2's key drops its
 #      tunnel on node 1 (inotify); SIGHUP applies a restored key.
@@ -99,6 +100,15 @@ if [ -n "$removed_at" ]; then
 fi
 check "node 1 logs why" grep -qF "member ${ID[3]:0:8} (carol) removed: certificate expired" "$NT_DIR/mg-${IFN[1]}.log"
 check "nodes 1 and 2 still ping each other" mesh_ping_all "1 2"
+
+# ---- 4b. the admin renews the certificate: the running node presents it, and is back ---------
+mg_cli 1 org-sign "$NT_DIR/carol.pub" --name carol --expires 1d --out "$NT_DIR/carol2.cert" >/dev/null
+cp "$NT_DIR/carol2.cert" "${CFG[3]}/node.cert.new"
+mv "${CFG[3]}/node.cert.new" "${CFG[3]}/node.cert"
+check "node 3 reloads and presents its renewed certificate" \
+	wait_until 10 grep -qF "reload: presenting the new node.cert ('carol')" "$NT_DIR/mg-${IFN[3]}.log"
+check "...and nodes 1 and 2 admit it again, without a restart" wait_until 20 mesh_converged "1 2 3"
+check "...and it pings" mesh_ping_all "1 3"
 
 # ---- 5. reload ---------------------------------------------------------------------------------
 printf 'not a key\n' >"${CFG[1]}/authorized_keys/broken.pub"
