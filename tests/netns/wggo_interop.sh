@@ -5,7 +5,8 @@
 #   tunnel, an IPv6 underlay, iperf3 TCP both ways, `wg show` against meshguard
 #   (handshake time, transfer counters), `wg set` and `wg syncconf` taking
 #   effect, `meshguard status`, packets with a wrong inner source dropped, a
-#   replayed data packet dropped, `meshguard down` removing everything.
+#   replayed data packet dropped, preshared keys (one side only fails, both
+#   sides work), `meshguard down` removing everything.
 . "$(dirname "$0")/lib.sh"
 nt_skip_unless_ready wireguard-go wg iperf3 jq python3 tcpdump ping
 
@@ -112,6 +113,19 @@ sleep 0.5
 rep1=$(mg_counter "$NS_A" "$IF_A" drop_replay)
 check "replayed $n captured data packets: all dropped ($rep0 -> $rep1)" test "$n" -ge 1 -a "$rep1" -ge $((rep0 + n))
 check "replayed packets did not move the endpoint" test "$(inA wg show "$IF_A" endpoints | cut -f2)" = "$UL_B:$PORT_B"
+
+# ---- 9b. preshared keys (Noise_IKpsk2's psk) -----------------------------------------------------------
+# wireguard-go forgets the peer and starts over with a PSK that meshguard does
+# not have: its handshakes fail. Once meshguard has the same PSK (wg set over
+# the UAPI), they succeed.
+wg genpsk >"$NT_DIR/psk"
+inB wg set "$IF_B" peer "$PUB_A" remove
+inB wg set "$IF_B" peer "$PUB_A" preshared-key "$NT_DIR/psk" allowed-ips "$M4/32,$M6/128" endpoint "$UL_A:$PORT_A"
+check "PSK on one side only: no tunnel" sh -c "! timeout 8 ip netns exec $NS_B ping -n -q -c 3 -i 0.5 -W 1 $M4 >/dev/null 2>&1"
+inA wg set "$IF_A" peer "$PUB_B" preshared-key "$NT_DIR/psk"
+check "wg show preshared-keys reads it back from meshguard" test "$(inA wg show "$IF_A" preshared-keys | cut -f2)" = "$(cat "$NT_DIR/psk")"
+check "same PSK on both sides: the tunnel works again" wait_until 15 ping_ok "$NS_B" "$M4"
+check "...with a fresh handshake" test $(( $(date +%s) - $(inA wg show "$IF_A" latest-handshakes | cut -f2) )) -lt 20
 
 # ---- 10. meshguard down -----------------------------------------------------------------------------
 mg "$NS_A" "$IF_A" down >/dev/null
