@@ -75,7 +75,9 @@ void wg_packet_send_queued_handshake_initiation(struct wg_peer *peer, bool is_re
 void wg_packet_unqueue_handshake_initiation(struct wg_peer *peer);
 /* Builds and sends the initiations queued by the packet paths; true if there were any. */
 bool wg_packet_flush_handshake_initiations(struct wg_engine *e, uint64_t now);
-void wg_packet_send_handshake_response(struct wg_peer *peer, uint64_t now);
+/* The response goes to the initiation's source, which is not yet the peer's endpoint. */
+void wg_packet_send_handshake_response(struct wg_peer *peer, const union wg_sockaddr *to,
+				       uint64_t now);
 void wg_packet_send_handshake_cookie(struct wg_engine *e, const uint8_t *msg, size_t len,
 				     const union wg_sockaddr *to, uint64_t now);
 void wg_packet_send_keepalive(struct wg_peer *peer, uint64_t now);

@@ -113,8 +113,17 @@ static void consume_initiation(struct wg_engine *e, const struct handshake_item 
 		return;
 	}
 	mg_debug("wg: received handshake initiation");
-	wg_peer_set_endpoint_from(peer, &item->from);
-	wg_packet_send_handshake_response(peer, now);
+	/*
+	 * An initiation is authentic but replayable: one that never reached us
+	 * in time (dropped before this peer existed) still has a fresh TAI64N.
+	 * So it roams the endpoint only of a peer that has none; otherwise the
+	 * response goes to its source and the endpoint follows on key
+	 * confirmation, the first data packet of the new session (§6.5), which
+	 * only the real initiator can send.
+	 */
+	if (peer->endpoint.sa.sa_family == AF_UNSPEC)
+		wg_peer_set_endpoint_from(peer, &item->from);
+	wg_packet_send_handshake_response(peer, &item->from, now);
 	handshake_received(peer, item->len, now);
 }
 

@@ -111,17 +111,23 @@ static void stage_packet(struct wg_peer *peer, const uint8_t *pkt, size_t len)
 
 /* ---- Data packets -------------------------------------------------------- */
 
-static bool send_to_peer(struct wg_peer *peer, const uint8_t *buf, size_t len)
+static bool send_to(struct wg_peer *peer, const union wg_sockaddr *to, const uint8_t *buf,
+		    size_t len)
 {
 	struct wg_engine *e = peer->engine;
 
-	if (peer->endpoint.sa.sa_family == AF_UNSPEC) {
+	if (to->sa.sa_family == AF_UNSPEC) {
 		++e->stats.drop_no_endpoint;
 		return false;
 	}
-	e->ops.send_udp(e->ctx, &peer->endpoint, buf, len);
+	e->ops.send_udp(e->ctx, to, buf, len);
 	peer->tx_bytes += len;
 	return true;
+}
+
+static bool send_to_peer(struct wg_peer *peer, const uint8_t *buf, size_t len)
+{
+	return send_to(peer, &peer->endpoint, buf, len);
 }
 
 /* Zero padding to a multiple of 16, never beyond the MTU (§5.4.6). */
@@ -361,7 +367,8 @@ bool wg_packet_flush_handshake_initiations(struct wg_engine *e, uint64_t now)
 	return any;
 }
 
-void wg_packet_send_handshake_response(struct wg_peer *peer, uint64_t now)
+void wg_packet_send_handshake_response(struct wg_peer *peer, const union wg_sockaddr *to,
+				       uint64_t now)
 {
 	struct wg_engine *e = peer->engine;
 	uint8_t packet[RESP_LEN];
@@ -376,7 +383,7 @@ void wg_packet_send_handshake_response(struct wg_peer *peer, uint64_t now)
 	wg_timers_session_derived(peer, now);
 	wg_timers_any_authenticated_packet_traversal(peer, now);
 	wg_timers_any_authenticated_packet_sent(peer);
-	if (send_to_peer(peer, packet, sizeof(packet)))
+	if (send_to(peer, to, packet, sizeof(packet)))
 		++e->stats.tx_handshake;
 	mg_debug("wg: sent handshake response");
 }
