@@ -7,7 +7,11 @@
  *     load_identity      identity.key -> WireGuard key pair, mesh addresses
  *     static_peers_load  peers/<name>.conf
  *     mesh_prepare       trust store, node.cert, --open rule, seeds (mesh.c)
- *     start              device, addresses, routes, peers, gossip, control socket
+ *     (--user)           the user exists; state/ and the files read on reload
+ *                        are usable by it (privdrop.h)
+ *     start              device, addresses, routes, peers, gossip, control
+ *                        socket, then (--user) the privilege drop, then
+ *                        READY=1 to the service manager (sdnotify.h)
  *     uv_run             until SIGINT / SIGTERM / {"cmd":"down"}; SIGHUP and
  *                        changes in the trust and peers directories reload
  *     stop               leave the mesh, control socket, device (keys wiped)
@@ -15,10 +19,12 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -32,6 +38,8 @@
 #include "log.h"
 #include "mesh.h"
 #include "mg_version.h"
+#include "privdrop.h"
+#include "sdnotify.h"
 #include "static_peers.h"
 #include "trust.h"
 #include "wg.h"
@@ -48,6 +56,8 @@ static const char *const watched_dirs[] = {
 	".", "authorized_keys", "trusted_orgs", "revoked", "vouched", "aliases", "peers",
 };
 enum { N_WATCHED = sizeof(watched_dirs) / sizeof(watched_dirs[0]), RELOAD_DEBOUNCE_MS = 200 };
+/* STATUS= for `systemctl status`: refreshed at this pace, sent only when it changed. */
+enum { STATUS_REFRESH_MS = 10000, STATUS_LEN = 256 };
 
 struct daemon {
 	uv_loop_t loop;
@@ -56,7 +66,7 @@ struct daemon {
 	struct ctl_server *ctl;
 	struct mesh *mesh;
 	uv_signal_t sig_int, sig_term, sig_hup;
-	uv_timer_t stop_timer, reload_timer;
+	uv_timer_t stop_timer, reload_timer, status_timer, watchdog_timer;
 	uv_fs_event_t watch[N_WATCHED];
 	bool watching[N_WATCHED];
 	struct trust_identity id; /* the secret is wiped once the device and SWIM have it */
@@ -64,6 +74,9 @@ struct daemon {
 	uint8_t wg_public[WG_DEVICE_KEY_LEN];
 	struct wg_prefix addr4, addr6;
 	struct static_peers statics;
+	struct sdnotify notify;
+	struct privdrop_user user; /* --user, looked up before anything is created */
+	char status[STATUS_LEN];   /* the last STATUS= sent */
 	bool stopping, leaving;
 };
 
@@ -257,6 +270,77 @@ static int cmd_down_handler(void *ctx, const struct ctl_request *req, json_t *re
 	return 0;
 }
 
+/* ---- Service manager notifications (sdnotify.h) ------------------------------------------ */
+
+struct peer_count {
+	unsigned peers, sessions;
+};
+
+static void count_peer(void *arg, const struct wg_peer_status *st)
+{
+	struct peer_count *c = arg;
+
+	c->peers++;
+	c->sessions += st->has_session;
+}
+
+/* One line for `systemctl status`: members and tunnels (a table walk: never per packet). */
+static void status_line(struct daemon *d, char *out, size_t cap)
+{
+	struct peer_count c = { 0 };
+	json_t *r = d->mesh ? json_object() : NULL;
+	json_int_t alive = 0;
+
+	if (r) {
+		mesh_status(d->mesh, r);
+		alive = json_integer_value(json_object_get(json_object_get(r, "swim"), "alive"));
+		json_decref(r);
+	}
+	if (d->dev)
+		wg_device_foreach_peer(d->dev, count_peer, &c);
+	snprintf(out, cap, "%s: %lld members alive, %u WireGuard peers, %u with a session",
+		 d->opts->ifname, (long long)alive, c.peers, c.sessions);
+}
+
+static void notify_ready(struct daemon *d)
+{
+	if (d->notify.fd < 0)
+		return;
+	status_line(d, d->status, sizeof(d->status));
+	sdnotify_send(&d->notify, "READY=1\nMAINPID=%ld\nSTATUS=%s", (long)getpid(), d->status);
+}
+
+static void on_status_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	char line[STATUS_LEN];
+
+	status_line(d, line, sizeof(line));
+	if (strcmp(line, d->status)) {
+		memcpy(d->status, line, sizeof(line));
+		sdnotify_send(&d->notify, "STATUS=%s", line);
+	}
+}
+
+static void on_watchdog_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	sdnotify_send(&d->notify, "WATCHDOG=1");
+}
+
+/* After READY=1: STATUS= refreshes, and WATCHDOG=1 at half the interval systemd asked for. */
+static void start_notify_timers(struct daemon *d)
+{
+	uint64_t half_ms = d->notify.watchdog_usec / 2000;
+
+	if (d->notify.fd < 0)
+		return;
+	uv_timer_start(&d->status_timer, on_status_timer, STATUS_REFRESH_MS, STATUS_REFRESH_MS);
+	if (d->notify.watchdog_usec)
+		uv_timer_start(&d->watchdog_timer, on_watchdog_timer, 0, half_ms ? half_ms : 1);
+}
+
 /* ---- Lifecycle ----------------------------------------------------------------------- */
 
 static void on_peer_event(void *ctx, const uint8_t pub[WG_DEVICE_KEY_LEN], enum wg_device_event ev)
@@ -299,6 +383,8 @@ static void stop_now(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->stop_timer, NULL);
 	uv_close((uv_handle_t *)&d->reload_timer, NULL);
+	uv_close((uv_handle_t *)&d->status_timer, NULL);
+	uv_close((uv_handle_t *)&d->watchdog_timer, NULL);
 }
 
 static void on_left(void *ctx)
@@ -319,6 +405,7 @@ static void daemon_stop(struct daemon *d, const char *why)
 	}
 	d->stopping = true;
 	mg_info("stopping (%s)", why);
+	sdnotify_send(&d->notify, "STOPPING=1\nSTATUS=stopping (%s)", why);
 	uv_timer_stop(&d->reload_timer);
 	if (d->mesh && d->dev) {
 		d->leaving = true;
@@ -411,9 +498,13 @@ static void daemon_reload(struct daemon *d, const char *why)
 	if (d->stopping)
 		return;
 	mg_info("reload (%s)", why);
+	sdnotify_send(&d->notify, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading (%s)",
+		      (unsigned long long)sdnotify_monotonic_usec(), why);
 	reload_static_peers(d);
 	mesh_reload(d->mesh);
 	watch_dirs(d);
+	/* Ready again even if a file was refused: the previous state is in force. */
+	notify_ready(d);
 }
 
 static void on_reload_timer(uv_timer_t *t)
@@ -553,6 +644,75 @@ static void log_startup(struct daemon *d)
 		a6, d->opts->time_scale > 1 ? " [TEST TIME SCALE]" : "");
 }
 
+/* ---- --user: checked before anything is created, applied once everything exists ---- */
+
+/*
+ * Run as the user, in a child (privdrop_check_as): what the daemon writes
+ * (state/) and what every reload reads (trust store, peers/) after the drop.
+ */
+static int check_as_user(void *ctx, char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+	const char *dir = d->opts->config_dir, *user = d->user.name;
+	char path[PATH_MAX], why[TRUST_ERR_LEN + PATH_MAX];
+	struct trust_store *ts = NULL;
+	struct static_peers sp = { 0 };
+	int ret;
+
+	if ((ret = privdrop_check_readable(dir, &d->user, err, errlen)))
+		return ret;
+	/* state/ (member cache, Lamport clock) and state/orgmsg/ (learned org messages). */
+	for (size_t i = 0; i < 2; i++) {
+		if (mg_path_join(path, sizeof(path), dir, i ? "state/orgmsg" : "state")) {
+			snprintf(err, errlen, "%s/state: path too long", dir);
+			return -ENAMETOOLONG;
+		}
+		if ((i == 0 || mg_path_exists(path)) &&
+		    (ret = privdrop_check_writable(path, &d->user, err, errlen)))
+			return ret;
+	}
+	if (trust_store_load(dir, &ts, why, sizeof(why)) == 0) {
+		trust_store_free(ts);
+		if (static_peers_load(dir, &sp, why, sizeof(why)) == 0) {
+			static_peers_free(&sp);
+			return 0;
+		}
+	}
+	snprintf(err, errlen,
+		 "as user %s: %s; after the privilege drop the daemon re-reads the trust store and "
+		 "peers/ as %s on every reload: give it read access (docs/systemd.md)",
+		 user, why, user);
+	return -EACCES;
+}
+
+static int check_user(struct daemon *d)
+{
+	char err[1024], state[PATH_MAX];
+
+	if (mg_path_join(state, sizeof(state), d->opts->config_dir, "state"))
+		return cli_fail("%s/state: path too long", d->opts->config_dir);
+	if (privdrop_prepare_dir(&d->user, state, err, sizeof(err)) ||
+	    privdrop_check_as(&d->user, check_as_user, d, err, sizeof(err)))
+		return cli_fail("%s", err);
+	return 0;
+}
+
+static int drop_privileges(struct daemon *d)
+{
+	char err[512];
+
+	if (d->opts->user) {
+		if (privdrop_apply(&d->user, err, sizeof(err)))
+			return cli_fail("%s", err);
+		mg_info("running as user %s (uid %u, gid %u) with CAP_NET_ADMIN only", d->user.name,
+			(unsigned)d->user.uid, (unsigned)d->user.gid);
+	}
+	/* Every session key lives in this process: no core dump may write them to disk,
+	 * and no other process of our uid may attach to us or read our memory. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	return 0;
+}
+
 static int start(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN])
 {
 	struct wg_device_config cfg = {
@@ -581,6 +741,10 @@ static int start(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN])
 	if (ret || (ret = start_control(d)))
 		return ret;
 	watch_dirs(d);
+	if ((ret = drop_privileges(d)))
+		return ret;
+	notify_ready(d);
+	start_notify_timers(d);
 	return 0;
 }
 
@@ -600,15 +764,20 @@ static int prepare(struct daemon *d, uint8_t wg_private[WG_DEVICE_KEY_LEN])
 		.static_ctx = d,
 	};
 	char err[512];
-	int ret = load_identity(d, wg_private);
+	int ret;
 
-	if (ret)
+	/* An unknown --user is refused first: nothing read, nothing created. */
+	if (o->user && privdrop_lookup(o->user, &d->user, err, sizeof(err)))
+		return cli_fail("%s", err);
+	if ((ret = load_identity(d, wg_private)))
 		return ret;
 	if (static_peers_load(o->config_dir, &d->statics, err, sizeof(err)))
 		return cli_fail("%s", err);
 	for (size_t f = 0; f < d->statics.n_files; f++)
 		mo.n_static += d->statics.files[f].conf.n_peers;
-	return mesh_prepare(&d->mesh, &mo);
+	if ((ret = mesh_prepare(&d->mesh, &mo)))
+		return ret;
+	return o->user ? check_user(d) : 0;
 }
 
 static void init_handles(struct daemon *d)
@@ -619,8 +788,11 @@ static void init_handles(struct daemon *d)
 	uv_signal_init(&d->loop, &d->sig_hup);
 	uv_timer_init(&d->loop, &d->stop_timer);
 	uv_timer_init(&d->loop, &d->reload_timer);
+	uv_timer_init(&d->loop, &d->status_timer);
+	uv_timer_init(&d->loop, &d->watchdog_timer);
 	d->sig_int.data = d->sig_term.data = d->sig_hup.data = d;
 	d->stop_timer.data = d->reload_timer.data = d;
+	d->status_timer.data = d->watchdog_timer.data = d;
 	uv_signal_start(&d->sig_int, on_signal, SIGINT);
 	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
 	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
@@ -635,12 +807,15 @@ int daemon_run(const struct daemon_opts *opts)
 	if (!d)
 		return cli_fail("out of memory");
 	d->opts = opts;
+	/* First: $NOTIFY_SOCKET leaves the environment before anything else runs. */
+	sdnotify_open(&d->notify);
 	ret = prepare(d, wg_private);
 	if (ret) {
 		sodium_memzero(wg_private, sizeof(wg_private));
 		trust_identity_wipe(&d->id);
 		static_peers_free(&d->statics);
 		mesh_free(d->mesh);
+		sdnotify_close(&d->notify);
 		free(d);
 		return ret;
 	}
@@ -661,6 +836,7 @@ int daemon_run(const struct daemon_opts *opts)
 		mg_info("stopped");
 	mesh_free(d->mesh);
 	static_peers_free(&d->statics);
+	sdnotify_close(&d->notify);
 	sodium_memzero(d, sizeof(*d));
 	free(d);
 	return ret ? ret : CLI_OK;

@@ -49,7 +49,10 @@ static const struct command commands[] = {
 	{ "up", cmd_up, "[options]", "run the mesh daemon in the foreground" },
 	{ "down", cmd_down, "[--interface NAME]", "stop a running daemon" },
 	{ "status", cmd_status, "[--interface NAME] [--json]", "show the daemon's state" },
-	{ "ping", cmd_ping, "<name|ip>", "measure round-trip time to a member" },
+	{ "ping", cmd_ping,
+	  "<name|ip|identity-prefix> [--count N] [--interval S] [--timeout S] [-4|-6] "
+	  "[--interface NAME] [--json]",
+	  "round-trip time to a member through the tunnel; says whether the path is direct" },
 };
 
 static void usage(FILE *out)

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static enum mg_log_level current_level = MG_LOG_INFO;
 static int journal = -1; /* -1 unknown, 0 plain stderr, 1 journald stream */
@@ -16,6 +18,23 @@ void mg_log_set_level(enum mg_log_level level)
 enum mg_log_level mg_log_get_level(void)
 {
 	return current_level;
+}
+
+/*
+ * systemd sets JOURNAL_STREAM=<device>:<inode> of the stream it connected to
+ * stderr. A process whose stderr was redirected elsewhere (a shell started
+ * from a service, `up 2>file`) inherits the variable, so only a match means
+ * that journald reads our lines (systemd.exec(5), "JOURNAL_STREAM").
+ */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
 bool mg_log_enabled(enum mg_log_level level)
@@ -34,7 +53,7 @@ void mg_log(enum mg_log_level level, const char *fmt, ...)
 	if (!mg_log_enabled(level))
 		return;
 	if (journal < 0)
-		journal = getenv("JOURNAL_STREAM") != NULL;
+		journal = stderr_is_journal();
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Leveled logging to stderr. Under systemd (JOURNAL_STREAM set) each line
- * carries a <N> syslog priority prefix so journald keeps the level.
+ * Leveled logging to stderr. When stderr is journald's stream (JOURNAL_STREAM
+ * names it) each line carries a <N> syslog priority prefix so journald keeps
+ * the level: <3> error, <4> warning, <6> info, <7> debug.
  * Never pass secret material to these functions.
  */
 #ifndef MG_LOG_H

@@ -6,12 +6,15 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential meson ninja-build pkg-config
-  libsodium-dev libuv1-dev libb2-dev libmnl-dev libcmocka-dev libjansson-dev
+  libsodium-dev libuv1-dev libb2-dev libmnl-dev libcmocka-dev libjansson-dev libcap-ng-dev
   # tests: independent oracles and the foreign WireGuard peer
   python3 python3-cryptography b3sum
   wireguard-go wireguard-tools
   # network namespaces, traffic and inspection
   iproute2 iputils-ping nftables iperf3 socat jq procps tcpdump util-linux
+  # the service tests: systemd-analyze verify of the unit, its system calls
+  # under strace, a throw-away user (useradd), setpriv (util-linux)
+  systemd strace passwd
 )
 
 missing=()

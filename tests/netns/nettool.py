@@ -12,6 +12,18 @@
                                 "sent N cookies M" (cookie replies received)
   replay PCAP HOST PORT         resend every WireGuard data packet (type 4) found in
                                 a capture; print how many
+  replay-all PCAP PORT [spoof]  resend every UDP datagram to PORT found in a capture
+                                to its original destination (address and port), from
+                                our own address, or with "spoof" from its original
+                                source address and port (raw socket, IPv4 only); print
+                                one line per destination and kind: "DST KIND COUNT"
+                                (kinds: swim-hello swim-hello-reply swim-init
+                                swim-data wg-init wg-resp wg-cookie wg-data other)
+  certpatch IN OUT OFFSET HEX   copy a file, overwriting bytes at OFFSET with HEX
+  certsign IN OUT ORGKEY_FILE [ORG_PUB_B64]
+                                copy a v1 certificate, optionally replacing its org
+                                field (bytes 1..33), and sign bytes 0..114 with the
+                                org secret key in ORGKEY_FILE (meshguard's org.key)
   wgpub IDENTITY_PUB_B64        print the WireGuard public key of an identity key
   meshaddr IDENTITY_PUB_B64     print the mesh IPv4 and IPv6 addresses of an identity
                                 (upstream's derivation, BLAKE3 by the b3sum tool)
@@ -132,6 +144,112 @@ def cmd_replay(path: str, host: str, port: int) -> None:
     print(n)
 
 
+def pcap_udp_datagrams(path: str):
+    """(family, src, sport, dst, dport, payload) of every UDP datagram in a capture."""
+    import ipaddress
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    off = 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(endian + "IIII", data[off:off + 16])[2]
+        frame = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if linktype == 1:  # Ethernet
+            ethertype = struct.unpack(">H", frame[12:14])[0]
+            ip = frame[14:]
+        elif linktype == 113:  # Linux cooked capture
+            ethertype = struct.unpack(">H", frame[14:16])[0]
+            ip = frame[16:]
+        else:
+            continue
+        if ethertype == 0x0800 and len(ip) >= 20 and ip[9] == 17:
+            fam, src, dst = 4, ipaddress.IPv4Address(ip[12:16]), ipaddress.IPv4Address(ip[16:20])
+            udp = ip[(ip[0] & 0x0F) * 4:]
+        elif ethertype == 0x86DD and len(ip) > 40 and ip[6] == 17:
+            fam, src, dst = 6, ipaddress.IPv6Address(ip[8:24]), ipaddress.IPv6Address(ip[24:40])
+            udp = ip[40:]
+        else:
+            continue
+        if len(udp) < 8:
+            continue
+        sport, dport, ulen = struct.unpack(">HHH", udp[:6])
+        yield fam, str(src), sport, str(dst), dport, udp[8:ulen]
+
+
+def datagram_kind(p: bytes) -> str:
+    if len(p) >= 2 and p[0] == 0xC5:
+        return {1: "swim-hello", 2: "swim-hello-reply", 3: "swim-init",
+                4: "swim-data"}.get(p[1], "other")
+    if len(p) >= 4 and p[1:4] == b"\0\0\0":
+        return {1: "wg-init", 2: "wg-resp", 3: "wg-cookie", 4: "wg-data"}.get(p[0], "other")
+    return "other"
+
+
+def ipv4_checksum(h: bytes) -> int:
+    s = sum(struct.unpack(">10H", h))
+    s = (s & 0xFFFF) + (s >> 16)
+    s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def cmd_replay_all(path: str, port: int, spoof: bool) -> None:
+    counts = {}
+    raw = udp4 = udp6 = None
+    for fam, src, sport, dst, dport, payload in pcap_udp_datagrams(path):
+        if dport != port:
+            continue
+        if spoof and fam == 4:
+            if raw is None:
+                raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+            udp = struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
+            hdr = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+                              socket.inet_aton(src), socket.inet_aton(dst))
+            hdr = hdr[:10] + struct.pack(">H", ipv4_checksum(hdr)) + hdr[12:]
+            raw.sendto(hdr + udp, (dst, 0))
+        elif fam == 4:
+            if udp4 is None:
+                udp4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp4.sendto(payload, (dst, dport))
+        else:
+            if udp6 is None:
+                udp6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            udp6.sendto(payload, (dst, dport))
+        key = (dst, datagram_kind(payload))
+        counts[key] = counts.get(key, 0) + 1
+        time.sleep(0.0005)  # a replay, not a flood: stay clear of the receivers' queues
+    for (dst, kind), n in sorted(counts.items()):
+        print(dst, kind, n)
+
+
+def cmd_certpatch(src: str, out: str, offset: int, hexbytes: str) -> None:
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    patch = bytes.fromhex(hexbytes)
+    if offset + len(patch) > len(data):
+        raise SystemExit("patch beyond the end of the file")
+    data[offset:offset + len(patch)] = patch
+    with open(out, "wb") as f:
+        f.write(data)
+
+
+def cmd_certsign(src: str, out: str, orgkey: str, org_pub_b64: str = "") -> None:
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    # v1: 186 meaningful bytes; meshguard writes 314 with a zero tail (docs/trust.md)
+    if len(data) not in (186, 314) or data[0] != 1 or any(data[186:]):
+        raise SystemExit("expected a v1 certificate (186 bytes, or 314 with a zero tail)")
+    with open(orgkey) as f:
+        seed = base64.b64decode(f.read().strip())[:32]
+    if org_pub_b64:
+        data[1:33] = base64.b64decode(org_pub_b64)
+    data[114:178] = ed25519.Ed25519PrivateKey.from_private_bytes(seed).sign(bytes(data[:114]))
+    with open(out, "wb") as f:
+        f.write(data)
+
+
 def cmd_meshaddr(pub_b64: str) -> None:
     import ipaddress
     import subprocess
@@ -159,6 +277,12 @@ def main(argv) -> int:
                   argv[7] if len(argv) == 8 else "")
     elif len(argv) == 5 and argv[1] == "replay":
         cmd_replay(argv[2], argv[3], int(argv[4]))
+    elif len(argv) in (4, 5) and argv[1] == "replay-all" and argv[4:] in ([], ["spoof"]):
+        cmd_replay_all(argv[2], int(argv[3]), len(argv) == 5)
+    elif len(argv) == 6 and argv[1] == "certpatch":
+        cmd_certpatch(argv[2], argv[3], int(argv[4]), argv[5])
+    elif len(argv) in (5, 6) and argv[1] == "certsign":
+        cmd_certsign(argv[2], argv[3], argv[4], argv[5] if len(argv) == 6 else "")
     elif len(argv) == 3 and argv[1] == "meshaddr":
         cmd_meshaddr(argv[2])
     elif len(argv) == 3 and argv[1] == "wgpub":
