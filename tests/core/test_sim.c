@@ -240,6 +240,64 @@ static void test_roaming(void **state)
 	sim_free(&s);
 }
 
+/*
+ * A delayed initiation: node 0's first initiation reached node 1 before node
+ * 1 knew node 0 (dropped, never consumed), so its TAI64N is still fresh when
+ * an attacker replays it later from its own address. Node 1 answers it (to
+ * the attacker, who cannot use the response), but the endpoint of a peer
+ * that has one does not move: it follows only key confirmation.
+ */
+static void test_delayed_initiation_does_not_roam(void **state)
+{
+	union wg_sockaddr atk;
+	struct wg_peer_info info;
+	struct wg_peer *p01, *p10;
+	uint8_t init[SIM_MAX_DGRAM];
+	size_t init_len;
+	uint64_t tx_hs;
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 2, NULL, 77);
+	p01 = wg_engine_peer_add(s.node[0].e, s.node[1].pub);
+	assert_non_null(p01);
+	wg_peer_set_endpoint(p01, &s.node[1].addr);
+	wg_peer_allowedip_add(p01, AF_INET, s.node[1].tun_ip, 32);
+	s.node[0].record_sent = true;
+	sim_send_ip(&s, 0, 1, 10);
+	sim_run_for(&s, 10 * MS);
+	assert_int_equal(sim_stats(&s, 1).drop_no_peer, 1);
+	init_len = s.node[0].last_sent_len[1];
+	assert_int_equal(init_len, 148);
+	memcpy(init, s.node[0].last_sent[1], init_len);
+
+	/* Node 1 admits node 0 and starts the session itself. */
+	p10 = wg_engine_peer_add(s.node[1].e, s.node[0].pub);
+	assert_non_null(p10);
+	wg_peer_set_endpoint(p10, &s.node[0].addr);
+	wg_peer_allowedip_add(p10, AF_INET, s.node[0].tun_ip, 32);
+	sim_send_ip(&s, 1, 0, 10);
+	sim_run_for(&s, 50 * MS);
+	assert_true(s.node[0].delivered >= 1);
+
+	/* The replay, from elsewhere: answered, but the endpoint stays. */
+	atk = s.node[0].addr;
+	atk.in4.sin_port = htons(60666);
+	tx_hs = sim_stats(&s, 1).tx_handshake;
+	wg_engine_recv_udp(s.node[1].e, &atk, init, init_len, s.now);
+	wg_engine_process_handshakes(s.node[1].e, s.now, SIZE_MAX);
+	assert_int_equal(sim_stats(&s, 1).tx_handshake, tx_hs + 1);
+	wg_peer_get_info(p10, &info);
+	assert_int_equal(info.endpoint.in4.sin_port, s.node[0].addr.in4.sin_port);
+	assert_int_equal(s.node[1].events[WG_EVENT_ENDPOINT_CHANGED], 0);
+	/* Traffic still reaches node 0 at its real address. */
+	s.node[0].delivered = 0;
+	sim_send_ip(&s, 1, 0, 10);
+	sim_run_for(&s, 50 * MS);
+	assert_int_equal(s.node[0].delivered, 1);
+	sim_free(&s);
+}
+
 static void test_mesh(void **state)
 {
 	enum { N = 8 };
@@ -540,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_key_rotation_keeps_old_packets),
 		cmocka_unit_test(test_rekey_over_hours),
 		cmocka_unit_test(test_roaming),
+		cmocka_unit_test(test_delayed_initiation_does_not_roam),
 		cmocka_unit_test(test_mesh),
 		cmocka_unit_test(test_routing_and_replay),
 		cmocka_unit_test(test_ipv6_inner),
