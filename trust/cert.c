@@ -98,6 +98,11 @@ static const char *check_v2_fields(const struct trust_cert *c)
 	if (c->flags & TRUST_CERT_DELEGATED) {
 		if (trust_is_zero(c->issuer, TRUST_KEY_LEN))
 			return "delegated certificate without an issuer key";
+		/* Upstream W-11: a grant that never expires lets its issuer mint
+		 * leaves forever. Upstream has no tool that makes one. */
+		if (c->expires_at == 0)
+			return "delegated certificate that never expires (a delegation must "
+			       "expire)";
 	} else if (!trust_is_zero(c->issuer, TRUST_KEY_LEN) ||
 		   !trust_is_zero(c->grant_sig, TRUST_SIG_LEN)) {
 		return "direct certificate with issuer or grant bytes set";
@@ -194,7 +199,7 @@ int trust_cert_sign_delegated(struct trust_cert *c, const struct trust_grant *gr
 	size_t len;
 
 	if (memcmp(grant->issuer, issuer->public_key, TRUST_KEY_LEN) != 0 ||
-	    !(grant->flags & TRUST_CERT_DELEGATED))
+	    !(grant->flags & TRUST_CERT_DELEGATED) || grant->expires_at <= 0)
 		return -EINVAL;
 	/* The grant fixes org, issuer, expiry and flags of every leaf (§5.2). */
 	c->version = 2;
@@ -264,7 +269,8 @@ int trust_grant_sign(struct trust_grant *g, const struct trust_identity *org)
 	uint8_t msg[TRUST_GRANT_LEN];
 
 	if (memcmp(g->org, org->public_key, TRUST_KEY_LEN) != 0 ||
-	    !(g->flags & TRUST_CERT_DELEGATED) || trust_is_zero(g->issuer, TRUST_KEY_LEN))
+	    !(g->flags & TRUST_CERT_DELEGATED) || trust_is_zero(g->issuer, TRUST_KEY_LEN) ||
+	    g->expires_at <= 0)
 		return -EINVAL;
 	trust_grant_signed_bytes(g, msg);
 	crypto_sign_detached(g->signature, NULL, msg, sizeof(msg), org->secret);
@@ -300,6 +306,8 @@ enum trust_reason trust_grant_decode(const uint8_t *buf, size_t len, struct trus
 	memcpy(g->signature, buf + TRUST_GRANT_LEN, TRUST_SIG_LEN);
 	if (g->flags != TRUST_CERT_DELEGATED)
 		return malformed(why, "grant flags are not exactly 'delegated'");
+	if (g->expires_at == 0)
+		return malformed(why, "grant that never expires (a delegation must expire)");
 	if (trust_key_check(g->issuer) != TRUST_KEY_OK)
 		return malformed(why, "grant issuer is not a valid key");
 	return TRUST_R_OK;

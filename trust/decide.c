@@ -72,14 +72,26 @@ static const struct slot *find_vouch(const struct trust_store *s, const uint8_t 
 	return NULL;
 }
 
-/* Admitted by a vouch: the verdict's org is the voucher (not the org of a
- * certificate that failed). */
+/*
+ * Admitted by another path while the presented certificate failed: forget
+ * what the failed certificate said (its org, issuer, name and expiry), so
+ * that nothing downstream takes its expiry as a re-check deadline or its
+ * org as the peer's. has_cert and cert_version stay: one was presented.
+ */
+static void forget_failed_cert(struct trust_verdict *v)
+{
+	memset(v->org, 0, TRUST_KEY_LEN);
+	memset(v->issuer, 0, TRUST_KEY_LEN);
+	v->name[0] = '\0';
+	v->expires_at = 0;
+}
+
+/* Admitted by a vouch: the verdict's org is the voucher. */
 static void set_vouch(struct trust_verdict *v, const struct slot *sl)
 {
+	forget_failed_cert(v);
 	v->kind = TRUST_VOUCH;
 	memcpy(v->org, sl->msg.org, TRUST_KEY_LEN);
-	memset(v->issuer, 0, TRUST_KEY_LEN);
-	v->expires_at = 0;
 }
 
 enum trust_verdict_kind trust_decide(const struct trust_store *s,
@@ -104,6 +116,10 @@ enum trust_verdict_kind trust_decide(const struct trust_store *s,
 	vouch = find_vouch(s, identity, &revoked);
 	/* First match wins. */
 	if ((ak = keyset_find(&s->d.keys, identity))) {
+		/* A valid certificate still counts (a v2 one binds the WireGuard
+		 * key until it expires); a failed one says nothing. */
+		if (cert_r != TRUST_R_OK)
+			forget_failed_cert(v);
 		v->kind = TRUST_AUTHORIZED_KEY;
 		snprintf(v->name, sizeof(v->name), "%s", ak->name);
 	} else if (cert_r == TRUST_R_OK) {

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,19 +126,51 @@ static int path_in(char *out, const char *dir, const char *rel, char *err, size_
 	return 0;
 }
 
-/* Secret files must not be readable by anyone but their owner. */
-static int check_secret_mode(const char *path, char *err, size_t errlen)
+/*
+ * Read a secret key file: the mode is checked on the opened file itself
+ * (fstat: no window between check and read) and before any secret byte is
+ * read. A file that group or others may access is refused, with the fix.
+ * Every error but -ENOENT comes with its message.
+ */
+static int read_secret_file(const char *path, char *buf, size_t cap, size_t *len, char *err,
+			    size_t errlen)
 {
 	struct stat st;
+	size_t got = 0;
+	int fd, ret = 0;
 
-	if (stat(path, &st) < 0)
-		return trust_err(-errno, err, errlen, "%s: %s", path, strerror(errno));
-	if (st.st_mode & 077)
-		return trust_err(-EPERM, err, errlen,
-				 "%s is accessible by other users (mode %04o); refusing to use "
-				 "a secret key others can read. Fix: chmod 600 %s",
-				 path, (unsigned)(st.st_mode & 07777), path);
-	return 0;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT
+			   ? -ENOENT
+			   : trust_err(-errno, err, errlen, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		ret = trust_err(-errno, err, errlen, "%s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		ret = trust_err(S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL, err, errlen,
+				"%s: not a regular file", path);
+	else if (st.st_mode & 077)
+		ret = trust_err(-EPERM, err, errlen,
+				"%s is accessible by other users (mode %04o); refusing to use "
+				"a secret key others can read. Fix: chmod 600 %s",
+				path, (unsigned)(st.st_mode & 07777), path);
+	while (!ret) {
+		ssize_t n = read(fd, buf + got, cap - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ret = trust_err(-errno, err, errlen, "%s: %s", path, strerror(errno));
+		else if (n == 0)
+			break;
+		else if ((got += (size_t)n) == cap)
+			ret = trust_err(-EFBIG, err, errlen, "%s: corrupt key file (too large)",
+					path);
+	}
+	close(fd);
+	*len = got;
+	return ret;
 }
 
 /* base64(seed || pk) with optional trailing whitespace; the pk half must be
@@ -181,17 +214,12 @@ static int keypair_load(const char *dir, const struct keypair_files *f, struct t
 	memset(out, 0, sizeof(*out));
 	if ((ret = path_in(path, dir, f->key, err, errlen)))
 		return ret;
-	ret = mg_read_file(path, text, sizeof(text), &len);
-	if (ret == -ENOENT)
-		return trust_err(ret, err, errlen, "no %s found in %s (create one with '%s')",
-				 f->what, dir, f->create);
-	if (ret) {
-		sodium_memzero(text, sizeof(text));
-		if (ret == -EFBIG)
-			return trust_err(ret, err, errlen, "%s: corrupt key file (too large)", path);
-		return trust_err(ret, err, errlen, "%s: %s", path, strerror(-ret));
-	}
-	ret = check_secret_mode(path, err, errlen);
+	ret = read_secret_file(path, text, sizeof(text), &len, err, errlen);
+	if (ret == -ENOENT && mg_path_exists(path))
+		ret = trust_err(ret, err, errlen, "%s: a symbolic link to a missing file", path);
+	else if (ret == -ENOENT)
+		ret = trust_err(ret, err, errlen, "no %s found in %s (create one with '%s')",
+				f->what, dir, f->create);
 	if (!ret)
 		ret = parse_secret(path, text, len, out, err, errlen);
 	sodium_memzero(text, sizeof(text));

@@ -226,7 +226,8 @@ enum { TRUST_CLOCK_SKEW_S = 3600 };
 /*
  * Decode 186 (v1 only) or 314 bytes. Strict: exact length, version 1 or 2,
  * zero padding, no unknown flags, v2 has a WireGuard key, a direct v2 has no
- * issuer, the name is printable and NUL-padded. Signatures are NOT checked.
+ * issuer, a delegated one has an issuer and an expiry (upstream W-11), the
+ * name is printable and NUL-padded. Signatures are NOT checked.
  * Returns TRUST_R_OK, TRUST_R_MALFORMED or TRUST_R_BAD_VERSION; *why (may be
  * NULL) gets a static detail.
  */
@@ -241,7 +242,7 @@ size_t trust_cert_signed_bytes(const struct trust_cert *c,
 int trust_cert_sign(struct trust_cert *c, const struct trust_identity *org);
 /* Sign a delegated v2 leaf with the issuer key under `grant`: copies the grant's
  * org, issuer, expiry and signature into c. -EINVAL if the issuer key is not
- * the grant's issuer. */
+ * the grant's issuer or the grant never expires. */
 int trust_cert_sign_delegated(struct trust_cert *c, const struct trust_grant *grant,
 			      const struct trust_identity *issuer);
 /* Signature(s) only: TRUST_R_OK, TRUST_R_BAD_SIGNATURE (the certificate's own
@@ -257,6 +258,8 @@ int trust_cert_read(const char *path, uint8_t buf[TRUST_CERT_LEN], size_t *len, 
 
 /* The 74 signed bytes of a grant. */
 void trust_grant_signed_bytes(const struct trust_grant *g, uint8_t out[TRUST_GRANT_LEN]);
+/* -EINVAL unless g->org is the org's key, flags are DELEGATED, there is an
+ * issuer and an expiry (> 0: grants never last forever, upstream W-11). */
 int trust_grant_sign(struct trust_grant *g, const struct trust_identity *org);
 bool trust_grant_verify(const struct trust_grant *g);
 /* Our grant file: the 74 signed bytes || the org's 64-byte signature. */
@@ -461,10 +464,14 @@ struct trust_verdict {
 	bool wg_bound;                    /* wg comes from a v2 certificate */
 	bool has_cert;                    /* a certificate was presented and decoded */
 	uint8_t cert_version;
-	uint8_t org[TRUST_KEY_LEN];       /* ORG_CERT / VOUCH (or the cert's org when denied) */
+	/* The next four describe a VALID certificate (for ORG_CERT, and for an
+	 * AUTHORIZED_KEY that also presented one), the failed certificate when
+	 * DENIED (for logs), and are cleared when another path admitted the
+	 * identity despite a failed certificate. VOUCH: org is the voucher. */
+	uint8_t org[TRUST_KEY_LEN];
 	uint8_t issuer[TRUST_KEY_LEN];    /* delegated issuer, zero otherwise */
 	char name[TRUST_NAME_MAX + 1];    /* authorized_keys name or certificate name */
-	int64_t expires_at;               /* certificate expiry, 0 = never */
+	int64_t expires_at;               /* certificate expiry, 0 = never (or none) */
 };
 
 /*

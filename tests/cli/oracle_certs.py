@@ -199,10 +199,14 @@ def main():
                                issuer=py_iss_pub, signer=py_iss),
         "version-3": b"\x03" + cert_bytes(1, py_org_pub, node_pub, "x", now - 5, 0, 0, signer=py_org)[1:],
         "untrusted-org": cert_bytes(1, py_iss_pub, node_pub, "x", now - 5, 0, 0, signer=py_iss),
+        # both signatures valid, but the delegation never expires (upstream W-11)
+        "deleg-forever": cert_bytes(2, py_org_pub, node_pub, "x", now - 5, 0, 1, wg=wg,
+                                    issuer=py_iss_pub, signer=py_iss, grant_signer=py_org),
     }
     expect_reason = {"expired": "expired", "future": "not yet valid", "wrong-signer": "bad signature",
                      "grant-by-issuer": "bad delegation grant", "no-grant": "bad delegation grant",
-                     "version-3": "unsupported certificate version", "untrusted-org": "org not trusted"}
+                     "version-3": "unsupported certificate version", "untrusted-org": "org not trusted",
+                     "deleg-forever": "delegated certificate that never expires"}
     for name, b in certs.items():
         path = os.path.join(TMP, f"py-{name}.cert")
         open(path, "wb").write(b)

@@ -253,6 +253,51 @@ static void test_time_window(void **state)
 	assert_int_equal(trust_cert_check_time(&c, 999 - TRUST_CLOCK_SKEW_S), TRUST_R_NOT_YET_VALID);
 }
 
+/* Upstream W-11: a delegation that never expires lets its issuer mint
+ * leaves forever. Such grants are neither signed, decoded nor accepted. */
+static void test_delegation_must_expire(void **state)
+{
+	uint8_t buf[TRUST_CERT_LEN], file[TRUST_GRANT_FILE_LEN], msg[TRUST_CERT_SIGNED_V2_LEN];
+	struct trust_grant g = {0}, back;
+	struct trust_cert c;
+	const char *why = NULL;
+	size_t n;
+
+	(void)state;
+	memcpy(g.org, S2.public_key, 32);
+	memcpy(g.issuer, S3.public_key, 32);
+	g.flags = TRUST_CERT_DELEGATED;
+	g.expires_at = 0;
+	assert_int_equal(trust_grant_sign(&g, &S2), -EINVAL);
+	g.expires_at = -5;
+	assert_int_equal(trust_grant_sign(&g, &S2), -EINVAL);
+	/* a grant signed by hand with expiry 0: refused by the decoder and the leaf signer */
+	g.expires_at = 0;
+	trust_grant_signed_bytes(&g, file);
+	crypto_sign_detached(g.signature, NULL, file, TRUST_GRANT_LEN, S2.secret);
+	assert_true(trust_grant_verify(&g));
+	trust_grant_encode(&g, file);
+	assert_int_equal(trust_grant_decode(file, sizeof(file), &back, &why), TRUST_R_MALFORMED);
+	assert_non_null(strstr(why, "never expires"));
+	base_cert(&c, 2);
+	assert_int_equal(trust_cert_sign_delegated(&c, &g, &S3), -EINVAL);
+	/* a leaf built by hand (both signatures valid) that never expires */
+	base_cert(&c, 2);
+	c.flags = TRUST_CERT_DELEGATED;
+	memcpy(c.issuer, S3.public_key, 32);
+	memcpy(c.grant_sig, g.signature, 64);
+	n = trust_cert_signed_bytes(&c, msg);
+	crypto_sign_detached(c.signature, NULL, msg, n, S3.secret);
+	assert_int_equal(trust_cert_check_signatures(&c), TRUST_R_OK);
+	trust_cert_encode(&c, buf);
+	assert_int_equal(trust_cert_decode(buf, sizeof(buf), &c, &why), TRUST_R_MALFORMED);
+	assert_non_null(strstr(why, "never expires"));
+	/* direct certificates may still never expire */
+	load_hex(buf, TRUST_CERT_LEN, CERT_V2_HEX);
+	assert_int_equal(trust_cert_decode(buf, sizeof(buf), &c, NULL), TRUST_R_OK);
+	assert_int_equal(c.expires_at, 0);
+}
+
 static void test_sign_refusals(void **state)
 {
 	struct trust_cert c;
@@ -271,13 +316,14 @@ static void test_sign_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_v1_vector),
-		cmocka_unit_test(test_v2_vectors),
-		cmocka_unit_test(test_every_bit_tampered),
-		cmocka_unit_test(test_field_reasons),
-		cmocka_unit_test(test_sizes_and_shapes),
-		cmocka_unit_test(test_time_window),
-		cmocka_unit_test(test_sign_refusals),
+	    cmocka_unit_test(test_v1_vector),
+	    cmocka_unit_test(test_v2_vectors),
+	    cmocka_unit_test(test_every_bit_tampered),
+	    cmocka_unit_test(test_field_reasons),
+	    cmocka_unit_test(test_sizes_and_shapes),
+	    cmocka_unit_test(test_time_window),
+	    cmocka_unit_test(test_delegation_must_expire),
+	    cmocka_unit_test(test_sign_refusals),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -68,12 +68,65 @@ static void expect(enum trust_verdict_kind kind, enum trust_reason reason, const
 static void test_unknown_and_invalid(void **state)
 {
 	struct trust_verdict v;
-	uint8_t bad[32] = { 1 };
+	uint8_t bad[32] = {1}, zero[32] = {0};
 
 	(void)state;
 	expect(TRUST_DENIED, TRUST_R_UNKNOWN, NULL, 0, NULL);
 	trust_decide(s, bad, NULL, 0, NULL, NOW, &v);
 	assert_int_equal(v.reason, TRUST_R_INVALID_KEY);
+	/* Upstream W-5 let the all-zero sender key through: here it is no key,
+	 * even when someone trusts it by hand. */
+	assert_int_equal(trust_store_add_key(s, zero, "zero"), 0);
+	trust_decide(s, zero, NULL, 0, NULL, NOW, &v);
+	assert_int_equal(v.kind, TRUST_DENIED);
+	assert_int_equal(v.reason, TRUST_R_INVALID_KEY);
+}
+
+/*
+ * Admitted by an authorized key or a vouch while the presented certificate
+ * failed: the verdict must not carry the failed certificate's org, name or
+ * expiry (a daemon takes expires_at as its next re-check deadline: a past
+ * one would make it re-check forever).
+ */
+static void test_failed_cert_forgotten(void **state)
+{
+	uint8_t expired[TRUST_CERT_LEN], valid[TRUST_CERT_LEN];
+	static const uint8_t zero[32];
+	struct trust_verdict v;
+
+	(void)state;
+	fx_cert(expired, &org, node.public_key, NULL, NOW - 100, NOW - 10);
+	fx_cert(valid, &org, node.public_key, NULL, NOW - 100, NOW + 500);
+	assert_int_equal(trust_store_add_key(s, node.public_key, "alice"), 0);
+	trust_decide(s, node.public_key, expired, sizeof(expired), node_wg, NOW, &v);
+	assert_int_equal(v.kind, TRUST_AUTHORIZED_KEY);
+	assert_string_equal(v.name, "alice");
+	assert_int_equal(v.expires_at, 0);
+	assert_memory_equal(v.org, zero, 32);
+	assert_true(v.has_cert);
+	/* a valid certificate is still described (it may bind the WireGuard key) */
+	trust_decide(s, node.public_key, valid, sizeof(valid), node_wg, NOW, &v);
+	assert_int_equal(v.kind, TRUST_AUTHORIZED_KEY);
+	assert_int_equal(v.expires_at, NOW + 500);
+	assert_memory_equal(v.org, org.public_key, 32);
+
+	trust_store_free(s);
+	s = trust_store_new();
+	trust_store_add_org(s, org.public_key, "acme");
+	trust_store_add_org(s, org2.public_key, "beta");
+	msg(&org2, TRUST_MSG_VOUCH, node.public_key, 0, 1);
+	trust_decide(s, node.public_key, expired, sizeof(expired), node_wg, NOW, &v);
+	assert_int_equal(v.kind, TRUST_VOUCH);
+	assert_memory_equal(v.org, org2.public_key, 32);
+	assert_string_equal(v.name, "");
+	assert_int_equal(v.expires_at, 0);
+	/* denied: the failed certificate is described, for the logs */
+	msg(&org2, TRUST_MSG_REVOKE, node.public_key, 2, 2);
+	trust_decide(s, node.public_key, expired, sizeof(expired), node_wg, NOW, &v);
+	assert_int_equal(v.reason, TRUST_R_EXPIRED);
+	assert_memory_equal(v.org, org.public_key, 32);
+	assert_int_equal(v.expires_at, NOW - 10);
+	assert_string_equal(v.name, "node-1");
 }
 
 static void test_authorized_key(void **state)
@@ -294,10 +347,17 @@ static void test_check_cert(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_unknown_and_invalid), T(test_authorized_key), T(test_cert_v1_and_v2),
-		T(test_cert_denials),        T(test_revocation_scope), T(test_delegation),
-		T(test_vouch),               T(test_affects),          T(test_format),
-		T(test_check_cert),
+	    T(test_unknown_and_invalid),
+	    T(test_failed_cert_forgotten),
+	    T(test_authorized_key),
+	    T(test_cert_v1_and_v2),
+	    T(test_cert_denials),
+	    T(test_revocation_scope),
+	    T(test_delegation),
+	    T(test_vouch),
+	    T(test_affects),
+	    T(test_format),
+	    T(test_check_cert),
 	};
 	if (sodium_init() < 0)
 		return 1;

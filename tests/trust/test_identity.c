@@ -306,11 +306,44 @@ static void test_identity_files(void **state)
 	assert_memory_equal(back.public_key, id.public_key, 32);
 	assert_int_equal(hidden_files(dir, "."), 0);
 
-	/* Readable by others: refused, with the fix in the message. */
-	assert_int_equal(chmod(path, 0640), 0);
-	assert_int_equal(trust_identity_load(dir, &id, err, sizeof(err)), -EPERM);
-	assert_non_null(strstr(err, "chmod 600"));
-	assert_true(trust_is_zero(id.secret, 64));
+	/* Accessible by group or others (read or write): refused, with the fix
+	 * in the message, and nothing of the secret is returned. */
+	{
+		static const mode_t bad[] = {0640, 0604, 0620, 0602, 0660, 0644, 0666, 0700 | 0040};
+		char want[64];
+
+		for (size_t i = 0; i < MG_ARRAY_LEN(bad); i++) {
+			assert_int_equal(chmod(path, bad[i]), 0);
+			memset(&id, 0xa5, sizeof(id));
+			assert_int_equal(trust_identity_load(dir, &id, err, sizeof(err)), -EPERM);
+			snprintf(want, sizeof(want), "(mode %04o)", (unsigned)bad[i]);
+			assert_non_null(strstr(err, want));
+			assert_non_null(strstr(err, "chmod 600"));
+			assert_non_null(strstr(err, path));
+			assert_true(trust_is_zero(id.secret, 64));
+		}
+		/* owner-only modes are fine */
+		assert_int_equal(chmod(path, 0400), 0);
+		assert_int_equal(trust_identity_load(dir, &id, err, sizeof(err)), 0);
+		assert_int_equal(chmod(path, 0600), 0);
+	}
+	/* A symbolic link is judged by the file it points to. */
+	{
+		char target[PATH_MAX], link_path[PATH_MAX];
+
+		snprintf(target, sizeof(target), "%s/elsewhere.key", dir);
+		assert_int_equal(rename(path, target), 0);
+		assert_int_equal(symlink(target, path), 0);
+		assert_int_equal(trust_identity_load(dir, &id, err, sizeof(err)), 0);
+		assert_int_equal(chmod(target, 0644), 0);
+		assert_int_equal(trust_identity_load(dir, &id, err, sizeof(err)), -EPERM);
+		assert_int_equal(unlink(target), 0);
+		assert_int_equal(trust_identity_load(dir, &id, err, sizeof(err)), -ENOENT);
+		assert_non_null(strstr(err, "symbolic link to a missing file"));
+		snprintf(link_path, sizeof(link_path), "%s", path);
+		assert_int_equal(unlink(link_path), 0);
+	}
+	trust_identity_wipe(&id);
 	trust_identity_wipe(&back);
 	tmpdir_remove(dir);
 }
