@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "clock.h"
 #include "cli.h"
 #include "cli_util.h"
@@ -82,7 +84,7 @@ int cmd_keygen(struct cli_ctx *ctx, int argc, char **argv)
 	print_addresses(id.public_key);
 	printf("%-15s %s/\n", "saved to:", ctx->config_dir);
 	trust_identity_wipe(&id);
-	memset(wg_priv, 0, sizeof(wg_priv));
+	sodium_memzero(wg_priv, sizeof(wg_priv));
 	return CLI_OK;
 }
 

@@ -329,6 +329,13 @@ static int issue_msg(struct cli_ctx *ctx, struct trust_store *store, struct trus
 	return cli_write_file(path, wire, len, 0644, true);
 }
 
+struct msg_cmd {
+	struct trust_store *store;
+	struct trust_identity org;
+	struct trust_msg m;
+	char path[PATH_MAX];
+};
+
 /* The existing file for this slot must be about the same subject (hex16 file
  * names could collide for crafted keys). */
 static int check_msg_target(const char *dir, const char *file, const struct cli_ctx *ctx,
@@ -344,19 +351,22 @@ static int check_msg_target(const char *dir, const char *file, const struct cli_
 		return ret;
 	if (!mg_path_exists(path))
 		return 0;
-	if (mg_read_file(path, buf, sizeof(buf), &len) == 0 &&
-	    trust_msg_decode_file(buf, len, &old, NULL) == TRUST_R_OK &&
-	    memcmp(old.subject, subject, TRUST_KEY_LEN) == 0)
-		return 0;
-	return cli_fail("%s exists for another key; move it away first", path);
+	if (mg_read_file(path, buf, sizeof(buf), &len) != 0 ||
+	    trust_msg_decode_file(buf, len, &old, NULL) != TRUST_R_OK)
+		return cli_fail("%s exists and is not a valid org message; move it away first",
+				path);
+	if (memcmp(old.subject, subject, TRUST_KEY_LEN) != 0)
+		return cli_fail("%s exists for another key; move it away first", path);
+	return 0;
 }
 
-struct msg_cmd {
-	struct trust_store *store;
-	struct trust_identity org;
-	struct trust_msg m;
-	char path[PATH_MAX];
-};
+/* The org's current word on `key` is a key-compromised revocation: final. */
+static bool final_revocation(const struct msg_cmd *mc, const uint8_t key[TRUST_KEY_LEN],
+			     struct trust_msg *cur)
+{
+	return trust_store_slot(mc->store, mc->org.public_key, key, cur) &&
+	       cur->type == TRUST_MSG_REVOKE && cur->reason == TRUST_REVOKE_KEY_COMPROMISED;
+}
 
 static int msg_cmd_open(struct cli_ctx *ctx, struct msg_cmd *mc)
 {
@@ -390,6 +400,7 @@ int cmd_org_revoke(struct cli_ctx *ctx, int argc, char **argv)
 	const char *node, *reason = NULL;
 	const struct cli_opt opts[] = { { "--reason", &reason, NULL } };
 	char file[32], hex[17], text[64];
+	struct trust_msg cur;
 	struct msg_cmd mc;
 	uint8_t key[TRUST_KEY_LEN], r = TRUST_REVOKE_ADMIN_REMOVED;
 	int ret;
@@ -405,6 +416,23 @@ int cmd_org_revoke(struct cli_ctx *ctx, int argc, char **argv)
 	snprintf(file, sizeof(file), "%s.revoke", hex);
 	if ((ret = check_msg_target("revoked", file, ctx, key)) || (ret = msg_cmd_open(ctx, &mc)))
 		return ret;
+	/* A key-compromised revocation is final: re-issuing the file with
+	 * another reason would drop it here (and let a vouch follow), while
+	 * every node that saw it keeps it. */
+	if (final_revocation(&mc, key, &cur)) {
+		msg_cmd_close(&mc);
+		if (r == TRUST_REVOKE_KEY_COMPROMISED) {
+			printf(
+			    "The org already revoked this node as key-compromised (lamport %llu); "
+			    "that is final, nothing to do.\n",
+			    (unsigned long long)cur.lamport);
+			return CLI_OK;
+		}
+		return cli_fail(
+		    "this org revoked the node as key-compromised (lamport %llu): that is "
+		    "final, a revocation with another reason cannot replace it",
+		    (unsigned long long)cur.lamport);
+	}
 	mc.m.type = TRUST_MSG_REVOKE;
 	memcpy(mc.m.subject, key, TRUST_KEY_LEN);
 	mc.m.reason = r;
@@ -439,8 +467,7 @@ int cmd_org_vouch(struct cli_ctx *ctx, int argc, char **argv)
 	snprintf(file, sizeof(file), "%s.vouch", hex);
 	if ((ret = check_msg_target("vouched", file, ctx, key)) || (ret = msg_cmd_open(ctx, &mc)))
 		return ret;
-	if (trust_store_slot(mc.store, mc.org.public_key, key, &cur) && cur.type == TRUST_MSG_REVOKE &&
-	    cur.reason == TRUST_REVOKE_KEY_COMPROMISED) {
+	if (final_revocation(&mc, key, &cur)) {
 		msg_cmd_close(&mc);
 		return cli_fail("this org revoked the node as key-compromised: that is final, a vouch "
 				"cannot reinstate it");

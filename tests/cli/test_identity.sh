@@ -73,11 +73,36 @@ for content in "$(head -c 40 "$T/good.key")" "$(cat "$T/good.key")AAAA" \
 done
 cp "$T/good.key" "$D/identity.key"
 
-CTX="secret key readable by others"
-chmod 644 "$D/identity.key"
+CTX="secret key readable or writable by group or others"
+for m in 644 640 604 660 620 602 666; do
+  chmod "$m" "$D/identity.key"
+  run --config-dir "$D" export
+  expect 1 "identity.key is accessible by other users \(mode 0$m\).*Fix: chmod 600 .*identity.key"
+  check "mode $m: nothing printed on stdout" [ -z "$OUT" ]
+  run --config-dir "$D" id
+  expect 1 "mode 0$m"
+done
+chmod 400 "$D/identity.key"
+run --config-dir "$D" export
+expect 0
+chmod 600 "$D/identity.key"
+
+CTX="identity.key as a symbolic link"
+mv "$D/identity.key" "$T/real.key"
+ln -s "$T/real.key" "$D/identity.key"
+run --config-dir "$D" export
+expect 0
+check "export through the link" [ "$OUT" = "$(cat "$D/identity.pub")" ]
+chmod 644 "$T/real.key"
 run --config-dir "$D" export
 expect 1 "mode 0644.*chmod 600"
-chmod 600 "$D/identity.key"
+rm "$T/real.key"
+run --config-dir "$D" export
+expect 1 "identity.key: a symbolic link to a missing file"
+run --config-dir "$D" keygen
+expect 1 "cannot be used: .*symbolic link to a missing file"
+rm "$D/identity.key"
+cp "$T/good.key" "$D/identity.key"
 
 CTX="identity.pub of another key"
 cp "$D/identity.pub" "$T/good.pub"
@@ -95,6 +120,30 @@ check "still 0600" [ "$(mode_of "$D/identity.key")" = 600 ]
 run --config-dir "$D" export
 expect 0
 check "export matches the new .pub" [ "$OUT" = "$(cat "$D/identity.pub")" ]
+
+CTX="fixed identity (upstream-trust-cli.md §9.2.1, seed S1 = RFC 8032 test 1)"
+S1=$T/s1
+mkdir -p "$S1"
+printf 'nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==\n' >"$S1/identity.key"
+chmod 600 "$S1/identity.key"
+run --config-dir "$S1" export
+expect 0
+check "export = the S1 public key" [ "$OUT" = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" ]
+run --config-dir "$S1" export --wg
+expect 0
+check "export --wg = the S1 WireGuard key (Ed25519 -> X25519)" [ "$OUT" = "2F4H7CKwrYgVN8L0TWYtGhQ8+DDFespDBdhcepD2ti4=" ]
+run --config-dir "$S1" id
+expect 0
+for want in "config dir: +$S1\$" "public key: +11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" \
+            "WireGuard key: +2F4H7CKwrYgVN8L0TWYtGhQ8\+DDFespDBdhcepD2ti4=" \
+            "mesh IPv4: +10\.99\.108\.49\$" "mesh IPv6: +fd99:6d67::6c31:412:68f4:7160\$" \
+            "trusted: +0 peer\(s\), 0 org\(s\)" "nothing is trusted yet"; do
+  check "id shows /$want/" grep -qE -- "$want" <<<"$OUT"
+done
+# The pair S2 key + S1 public half is a torn file: refused.
+printf 'TM0Imyj/ltqdtsNG7BFOD1uKMZ81q6Yk2oz27U+4pvvXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==\n' >"$S1/identity.key"
+run --config-dir "$S1" export
+expect 1 "corrupt key file \(its public half does not match its seed\)"
 
 CTX="no identity"
 run --config-dir "$T/empty" export

@@ -31,10 +31,30 @@ expect 1 "cannot be used: .*org.key: corrupt"
 run --config-dir "$ADM" org-sign "$T/n1.pub"
 expect 1 "org.key: corrupt"
 cp "$T/org.key.good" "$ADM/org/org.key"
-chmod 644 "$ADM/org/org.key"
-run --config-dir "$ADM" org-sign "$T/n1.pub"
-expect 1 "mode 0644.*chmod 600"
+for m in 644 640 604 660; do
+  chmod "$m" "$ADM/org/org.key"
+  run --config-dir "$ADM" org-sign "$T/n1.pub"
+  expect 1 "org/org.key is accessible by other users \(mode 0$m\).*Fix: chmod 600"
+  run --config-dir "$ADM" org-keygen
+  expect 1 "cannot be used: .*mode 0$m"
+done
 chmod 600 "$ADM/org/org.key"
+check "no certificate written with an exposed org key" [ ! -e "$ADM/issued" ]
+
+CTX="org-keygen --force"
+mkdir -p "$T/forced"
+"$MG" --config-dir "$T/forced" org-keygen >/dev/null
+OLD=$(cat "$T/forced/org/org.pub")
+run --config-dir "$T/forced" org-keygen --force
+expect 0 "Org key pair generated"
+check "org-keygen --force: a new key" [ "$(cat "$T/forced/org/org.pub")" != "$OLD" ]
+check "org-keygen --force: org.key still 0600" [ "$(mode_of "$T/forced/org/org.key")" = 600 ]
+check "org-keygen --force: the printed key is org.pub" grep -qF -- "$(cat "$T/forced/org/org.pub")" <<<"$OUT"
+echo junk >"$T/forced/org/org.key"
+run --config-dir "$T/forced" org-keygen --force
+expect 0 "Org key pair generated"
+run --config-dir "$T/forced" org-sign "$T/n1.pub" --name after-force
+expect 0 "signed"
 
 CTX="org-sign v1"
 run --config-dir "$ADM" org-sign "$T/n1.pub" --name web-1 --expires 90d
@@ -115,6 +135,25 @@ for c in "0 \\x03 unsupported certificate version" "66 X bad signature" "100 X b
   run --config-dir "$V" cert verify "$T/t.cert"
   expect 1 "$want"
 done
+# every field of a direct v2 certificate (C2), as the verifier sees it
+for c in "1 \\x00 org not trusted" "40 X bad signature|invalid identity key" "65 X bad signature" \
+         "106 \\x77 bad signature" "120 X bad signature" "190 X bad signature|malformed" \
+         "186 \\xff malformed: v2 certificate without a valid WireGuard key|bad signature" \
+         "220 X malformed: direct certificate with issuer" "260 X malformed: direct certificate with issuer or grant" \
+         "113 \\x01 malformed: delegated certificate without an issuer key"; do
+  read -r off byte want <<<"$c"
+  tampered "$C2" "$off" "$byte" "$T/t.cert"
+  check "field at $off changed" not cmp -s "$C2" "$T/t.cert"
+  run --config-dir "$V" cert verify "$T/t.cert"
+  expect 1 "$want"
+  verify_err=$ERR
+  run --config-dir "$V" cert show "$T/t.cert"
+  if grep -q malformed <<<"$verify_err"; then
+    expect 1 "invalid certificate: malformed"
+  else
+    expect 0 "verdict: +NOT VALID here"
+  fi
+done
 head -c 200 "$C1" >"$T/t.cert"
 run --config-dir "$V" cert verify "$T/t.cert"
 expect 1 "wrong size"
@@ -158,6 +197,13 @@ run --config-dir "$ADM" org-revoke "$T/n1.pub" --reason compromised
 expect 0 "lamport: +3"
 run --config-dir "$ADM" org-vouch "$T/n1.pub"
 expect 1 "key-compromised: that is final"
+REV1=$(ls "$ADM"/revoked/*.revoke)
+cp "$REV1" "$T/final.revoke"
+run --config-dir "$ADM" org-revoke "$T/n1.pub" --reason admin-removed
+expect 1 "key-compromised \(lamport 3\): that is final"
+run --config-dir "$ADM" org-revoke "$T/n1.pub" --reason key-compromised
+expect 0 "already revoked this node as key-compromised \(lamport 3\).*nothing to do"
+check "the final revocation file is untouched" cmp -s "$REV1" "$T/final.revoke"
 run --config-dir "$ADM" cert show "$ADM/vouched/"*.vouch
 expect 0 "superseded here by a revocation with lamport 3"
 
@@ -226,6 +272,32 @@ expect 0 "warning: it binds another WireGuard key than this node's"
 run --config-dir "$ADM" config show
 expect 0 "org admin key: +"
 check "config show names the org key" grep -qF -- "$ORG" <<<"$OUT"
+
+CTX="upstream org messages: 136-byte .vouch files, wall-clock Lamport values"
+# upstream-trust-cli.md §9.2.4: org S2 revokes S1 (reason 2) and vouches for
+# S3, both stamped with unix time 1700000000; the vouch file has no type byte.
+hexfile() { python3 -c 'import sys; open(sys.argv[1], "wb").write(bytes.fromhex(sys.argv[2]))' "$@"; }
+UP_REVOKE=423d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660cd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a0200f1536500000000cbe1d40c21c41c647be194104e6ac563aa724634c6d961b03e5975f3095623350aee9336dff9a68322ea8e300e99eff9583c8049fc94987c8e3f8ccca3641802
+UP_VOUCH=3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660cfc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb91154890802500f1536500000000423080cd3af3ddc1a727ed1f3b02ee4d18357ace9904133a4d781f3b0d107c02c13510ae4defb7255e8733f7b8b8d43e018b6d89aa6e67b56dda4fd01bdb2c0a
+U=$T/upstream
+mkdir -p "$U/vouched" "$U/revoked"
+hexfile "$U/vouched/fc51cd8e6218a1a3.vouch" "$UP_VOUCH"
+check "the upstream vouch file is 136 bytes" [ "$(stat -c %s "$U/vouched/fc51cd8e6218a1a3.vouch")" = 136 ]
+"$MG" --config-dir "$U" trust --org PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw= --name s2 >/dev/null
+run --config-dir "$U" cert show "$U/vouched/fc51cd8e6218a1a3.vouch"
+expect 0 "type: +vouch \(0x43\)"
+for want in "node: +/FHNjmIYoaONpH7QAjDwWAgW7RO6MwOsXeuRFUiQgCU=" "lamport: +1700000000" \
+            "org sig: +[0-9a-f]{16}\.\.\. \(valid\)" "status: +current \(held by this node\)"; do
+  check "upstream vouch shows /$want/" grep -qE -- "$want" <<<"$OUT"
+done
+run --config-dir "$U" trust list
+expect 0 "0 revocation\(s\), 1 vouch\(es\)"
+# An admin whose revoked/ holds an upstream message: our Lamport clock
+# continues above upstream's unix-time stamp (max(seen, local) + 1).
+hexfile "$ADM/revoked/d75a980182b10ab7.revoke" "$UP_REVOKE"
+run --config-dir "$ADM" org-vouch "$T/n2.pub"
+expect 0 "lamport: +1700000001"
+check "the clock file follows" [ "$(cat "$ADM/state/lamport")" = 1700000001 ]
 
 check "no temporary files left" no_temp_files "$T"
 check "org.key still 0600" [ "$(mode_of "$ADM/org/org.key")" = 600 ]

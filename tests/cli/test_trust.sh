@@ -136,5 +136,32 @@ expect 0 "Org 'acme' is no longer trusted"
 run --config-dir "$A" untrust
 expect 2 "missing argument"
 
+CTX="thousands of entries (no fixed caps), listed fast"
+M=$T/many
+python3 - "$M" <<'PY'
+import base64, os, sys
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives import serialization
+raw = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+for sub, ext, n in (("authorized_keys", "pub", 3000), ("trusted_orgs", "org", 300)):
+    os.makedirs(os.path.join(sys.argv[1], sub), exist_ok=True)
+    for i in range(n):
+        k = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(*raw)
+        with open(os.path.join(sys.argv[1], sub, f"k{i}.{ext}"), "w") as f:
+            f.write(base64.b64encode(k).decode() + "\n")
+PY
+start=$(date +%s%N)
+run --config-dir "$M" trust list
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "trust list of 3300 entries: ${ms} ms"
+expect 0 "Trusted peers \(3000\)"
+check "all orgs listed" grep -q "Trusted orgs (300)" <<<"$OUT"
+check "the last peer is listed" grep -qE "^  k2999 " <<<"$OUT"
+check "3300 entries listed in under 5 s (took ${ms} ms)" [ "$ms" -lt 5000 ]
+run --config-dir "$M" trust "$T/bob.pub"
+expect 0 "Peer 'bob' trusted"
+run --config-dir "$M" untrust bob
+expect 0
+
 check "no temporary files left" no_temp_files "$T"
 finish
