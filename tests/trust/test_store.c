@@ -422,11 +422,10 @@ static double seconds_since(const struct timespec *t0)
 static void test_thousands(void **state)
 {
 	enum { KEYS = 5000, ORGS = 500, MSGS = 2000 };
-	/* Generous bounds for a busy machine. The load is linear and bound by
-	 * the public-key checks (about 40 us per key: the prime-order subgroup
-	 * check; 90 us per message with its signature): about 0.5 s here. A
-	 * quadratic step or a per-entry rescan would blow the bound. */
-	const double LOAD_MAX_S = 2.0, DECIDE_MAX_S = 4.0;
+	/* Timings are printed, never asserted (no timed unit tests): the load is
+	 * linear and bound by the public-key checks, about 40 us per key (the
+	 * prime-order subgroup check) and 90 us per message with its signature,
+	 * about 0.5 s here (docs/trust.md). */
 	struct timespec t0;
 	double load_s, decide_s;
 	struct trust_identity org = fx_key(3);
@@ -490,12 +489,6 @@ static void test_thousands(void **state)
 	}
 	print_message("load of %d entries: %.3f s; %d decisions (with key derivation): %.3f s\n",
 		      KEYS + ORGS + MSGS, load_s, KEYS + ORGS + MSGS, decide_s);
-	if (load_s > LOAD_MAX_S)
-		fail_msg("loading %d entries took %.2f s (> %.1f s)", KEYS + ORGS + MSGS, load_s,
-			 LOAD_MAX_S);
-	if (decide_s > DECIDE_MAX_S)
-		fail_msg("%d decisions took %.2f s (> %.1f s)", KEYS + ORGS + MSGS, decide_s,
-			 DECIDE_MAX_S);
 	trust_store_free(s);
 	tmpdir_remove(dir);
 }
