@@ -6,7 +6,8 @@
  * the peer stops answering, persistent keepalive, REKEY_TIMEOUT retries with
  * jitter and the give-up after REKEY_ATTEMPT_TIME, zeroing after
  * 3 x REJECT_AFTER_TIME, message-count limits, the responder's last-minute
- * rekey, and time_scale.
+ * rekey, and time_scale; and the constants and derived nanosecond durations
+ * themselves, as literals.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -361,6 +362,84 @@ static void test_time_scale(void **state)
 	sim_free(&s);
 }
 
+/* ---- The constants themselves ------------------------------------------- */
+
+/*
+ * Every other test here is written in terms of the named constants, so it
+ * would still pass if a constant drifted from the whitepaper. This one spells
+ * out the literal values (whitepaper §6.1, the Linux driver's messages.h).
+ */
+static void test_constants_are_the_whitepapers(void **state)
+{
+	(void)state;
+	assert_true(REKEY_AFTER_MESSAGES == 1152921504606846976ull);   /* 2^60 */
+	assert_true(REJECT_AFTER_MESSAGES == 18446744073709543423ull); /* 2^64 - 2^13 - 1 */
+	assert_true(REJECT_AFTER_MESSAGES == UINT64_MAX - 8192);
+	assert_int_equal(REKEY_AFTER_TIME, 120);
+	assert_int_equal(REJECT_AFTER_TIME, 180);
+	assert_int_equal(REKEY_ATTEMPT_TIME, 90);
+	assert_int_equal(REKEY_TIMEOUT, 5);
+	assert_int_equal(REKEY_TIMEOUT_JITTER_MAX_MS, 333); /* the kernel's HZ / 3 */
+	assert_int_equal(KEEPALIVE_TIMEOUT, 10);
+	assert_int_equal(MAX_TIMER_HANDSHAKES, 18); /* 90 s / 5 s */
+	assert_int_equal(INITIATIONS_PER_SECOND, 50);
+	assert_int_equal(COOKIE_SECRET_MAX_AGE, 120);
+	assert_int_equal(COOKIE_SECRET_LATENCY, 5);
+}
+
+/* The durations the timers actually use, in nanoseconds, at time scale 1. */
+static void assert_unscaled_timing(const struct wg_timing *t)
+{
+	assert_int_equal(t->rekey_timeout, 5000000000ull);
+	assert_int_equal(t->rekey_timeout_jitter_max, 333000000ull);
+	assert_int_equal(t->rekey_after_time, 120000000000ull);
+	assert_int_equal(t->reject_after_time, 180000000000ull);
+	assert_int_equal(t->keepalive_timeout, 10000000000ull);
+	assert_int_equal(t->new_handshake_timeout, 15000000000ull);  /* 10 s + 5 s */
+	assert_int_equal(t->lastminute_handshake, 165000000000ull);  /* 180 - 10 - 5 s */
+	assert_int_equal(t->zero_key_material, 540000000000ull);     /* 3 x 180 s */
+	assert_int_equal(t->initiation_interval, 20000000ull);       /* 1 s / 50 */
+	assert_int_equal(t->cookie_secret_max_age, 120000000000ull);
+	assert_int_equal(t->cookie_usable, 115000000000ull);         /* 120 - 5 s */
+	assert_int_equal(t->second, 1000000000ull);
+}
+
+static void test_timing_at_scale_one(void **state)
+{
+	struct wg_engine_config cfg = { .time_scale = 0 };
+	struct wg_timing t;
+	struct sim s;
+
+	(void)state;
+	wg_timing_init(&t, 1);
+	assert_unscaled_timing(&t);
+	wg_timing_init(&t, 0); /* "unset" means production, not a division by zero */
+	assert_unscaled_timing(&t);
+	/* What an engine made with the defaults (and with time_scale 0) really holds. */
+	sim_init(&s, 2, NULL, 21);
+	assert_unscaled_timing(&s.node[0].e->t);
+	sim_free(&s);
+	sim_init(&s, 1, &cfg, 22);
+	assert_unscaled_timing(&s.node[0].e->t);
+	sim_free(&s);
+}
+
+static void test_timing_scaled(void **state)
+{
+	struct wg_timing t;
+
+	(void)state;
+	wg_timing_init(&t, 60);
+	assert_int_equal(t.rekey_after_time, 2000000000ull);
+	assert_int_equal(t.zero_key_material, 9000000000ull);
+	assert_int_equal(t.rekey_timeout_jitter_max, 5550000ull);
+	assert_int_equal(t.second, 16666666ull);
+	/* A huge scale clamps every duration at 1 ns instead of 0 (a timer firing forever). */
+	wg_timing_init(&t, UINT32_MAX);
+	assert_int_equal(t.initiation_interval, 1);
+	assert_int_equal(t.rekey_timeout_jitter_max, 1);
+}
+
 /* ---- The deadline heap with thousands of peers --------------------------- */
 
 enum { HEAP_PEERS = 3000 };
@@ -462,6 +541,9 @@ int main(void)
 		cmocka_unit_test(test_lastminute_rekey_on_receive),
 		cmocka_unit_test(test_time_scale),
 		cmocka_unit_test(test_deadline_heap_many_peers),
+		cmocka_unit_test(test_constants_are_the_whitepapers),
+		cmocka_unit_test(test_timing_at_scale_one),
+		cmocka_unit_test(test_timing_scaled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
