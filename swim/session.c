@@ -168,13 +168,19 @@ void rl_gc(struct swim *s)
 	}
 }
 
+/* Buckets are per source address, any port. */
+static void rl_key(uint8_t key[17], const struct swim_endpoint *from)
+{
+	key[0] = from->family;
+	memcpy(key + 1, from->addr, 16);
+}
+
 bool rl_allow(struct swim *s, const struct swim_endpoint *from)
 {
 	uint8_t key[17];
 	struct rl_src *r;
 
-	key[0] = from->family;
-	memcpy(key + 1, from->addr, 16);
+	rl_key(key, from);
 	r = kmap_get(&s->rl, key);
 	if (!r) {
 		if (s->rl.count >= s->cfg.max_rate_sources) {
@@ -198,6 +204,19 @@ bool rl_allow(struct swim *s, const struct swim_endpoint *from)
 	}
 	return bucket_take(&r->tokens_milli, &r->last_ns, s->now, s->cfg.unknown_rate_per_s,
 			   s->cfg.unknown_burst);
+}
+
+/* A handshake that proved to come from a trusted member gives its token back:
+ * the per-source limit is for strangers, and members behind one address (a
+ * NAT, or many daemons on one host) must not starve each other. */
+static void rl_refund(struct swim *s, const struct swim_endpoint *from)
+{
+	uint8_t key[17];
+	struct rl_src *r;
+
+	rl_key(key, from);
+	if ((r = kmap_get(&s->rl, key)) && r->tokens_milli + 1000 <= s->cfg.unknown_burst * 1000)
+		r->tokens_milli += 1000;
 }
 
 static bool init_budget(struct swim *s)
@@ -229,8 +248,8 @@ bool out_frame(struct out *o, uint8_t type, const uint8_t *body, size_t len)
 /*
  * Start a datagram to m. DATA once the peer has shown (in the header of a
  * packet from it) that it holds our record of this boot; INIT otherwise.
- * `limit` (0 = none) caps the whole datagram: replies to a handshake from a
- * sender we had no state for are never larger than that handshake.
+ * `limit` (0 = none) caps the whole datagram; while s->reply_capped, so does
+ * what is left of the reply budget.
  */
 bool out_begin(struct swim *s, struct out *o, struct member *m, size_t limit)
 {
@@ -246,6 +265,8 @@ bool out_begin(struct swim *s, struct out *o, struct member *m, size_t limit)
 	o->init = !(m->dir_ok && m->their_view >= s->inc0);
 	if (limit && limit < total)
 		total = limit;
+	if (s->reply_capped && s->reply_budget < total)
+		total = s->reply_budget;
 	size_t overhead = o->init ? W_INIT_OVERHEAD : W_DATA_OVERHEAD;
 	if (total < overhead + W_PAYLOAD_HDR)
 		return false;
@@ -255,7 +276,7 @@ bool out_begin(struct swim *s, struct out *o, struct member *m, size_t limit)
 	if ((o->init || m->their_view < s->inc) &&
 	    !out_frame(o, F_RECORD, s->rec, s->rec_len))
 		return false;
-	if (o->init && !m->rec && !limit)
+	if (o->init && !m->rec && !limit && !s->reply_capped)
 		o->min_total = s->cfg.max_datagram; /* room for the seed's answer, see protocol doc */
 	/* A member we hold as suspect or dead gets the claim, so it can refute (rate-limited). */
 	if (m->claim && (m->state == SWIM_SUSPECT || m->state == SWIM_DEAD) &&
@@ -345,11 +366,18 @@ void out_flush(struct swim *s, struct out *o)
 	to = dest_of(o->to, &tmp);
 	if (!to)
 		goto done;
+	n = (o->init ? W_INIT_OVERHEAD : W_DATA_OVERHEAD) + o->len;
+	if (s->reply_capped && n > s->reply_budget) {
+		s->st.tx_capped++; /* a second packer outgrew what the first one left */
+		goto done;
+	}
 	n = o->init ? seal_init(s, o->to, o->pt, o->len, s->dgram)
 		    : seal_data(o->to, o->pt, o->len, s->dgram);
 	if (n) {
 		s->st.tx_packets++;
 		s->st.tx_bytes += n;
+		if (s->reply_capped)
+			s->reply_budget -= n;
 		s->ops.send(s->ctx, to, s->dgram, n);
 	}
 done:
@@ -537,6 +565,7 @@ static void on_init(struct swim *s, const struct swim_endpoint *from, const uint
 	}
 	if (!(m = member_find(s, pk)) || m->provisional)
 		goto out;
+	rl_refund(s, from);
 	if (!m->m_ok) { /* a member created by this handshake: keep what we derived */
 		memcpy(m->m, master, 32);
 		memcpy(m->x, x, 32);
@@ -551,10 +580,11 @@ static void on_init(struct swim *s, const struct swim_endpoint *from, const uint
 	m->last_rx_ns = s->now;
 	if (mg_load_le64(pt) > m->their_view)
 		m->their_view = mg_load_le64(pt);
-	/* Replies to a sender we had no state for stay within the size of its datagram. */
-	s->reply_limit = known ? 0 : len;
+	/* All replies to a sender we had no state for fit in the size of its datagram. */
+	s->reply_capped = !known;
+	s->reply_budget = len;
 	dispatch(s, m, pt, ptlen, true);
-	s->reply_limit = 0;
+	s->reply_capped = false;
 out:
 	sodium_memzero(master, sizeof(master));
 }
@@ -607,7 +637,7 @@ static void on_data(struct swim *s, const struct swim_endpoint *from, const uint
 static void reply_ack(struct swim *s, struct member *m, const uint8_t *seq)
 {
 	struct out *o = &s->out2;
-	if (!out_begin(s, o, m, s->reply_limit))
+	if (!out_begin(s, o, m, 0))
 		return;
 	out_frame(o, F_ACK, seq, 8);
 	out_piggyback(s, o);
@@ -688,7 +718,7 @@ static void dispatch(struct swim *s, struct member *m, const uint8_t *pt, size_t
 	if (nwant) {
 		/* fetch the records its HEADs announced, from the member that has them */
 		struct out *o = &s->out;
-		if (out_begin(s, o, m, s->reply_limit)) {
+		if (out_begin(s, o, m, 0)) {
 			out_frame(o, F_WANT_MEMBERS, want, nwant * 32);
 			out_flush(s, o);
 		}
@@ -698,7 +728,7 @@ static void dispatch(struct swim *s, struct member *m, const uint8_t *pt, size_t
 	if ((m->state == SWIM_SUSPECT || m->state == SWIM_DEAD) && m->claim &&
 	    (!m->last_nudge_ns || s->now - m->last_nudge_ns >= s->cfg.probe_interval_ns)) {
 		struct out *o = &s->out2;
-		if (out_begin(s, o, m, s->reply_limit))
+		if (out_begin(s, o, m, 0))
 			out_flush(s, o);
 	}
 }

@@ -284,6 +284,7 @@ struct swim_stats {
 	uint64_t rx_stale;         /* older record or claim than the one we hold */
 	/* Limits hit (each also logged). */
 	uint64_t limit_members, limit_queue, limit_org, limit_relays, limit_rate_table;
+	uint64_t tx_capped;        /* answers to a stranger's first handshake cut by its size */
 	/* Protocol activity. */
 	uint64_t probes, probe_failures, indirect_probes, nacks_received;
 	uint64_t suspicions, refutations, deaths_declared, handshakes_sent, handshakes_received;

@@ -243,7 +243,11 @@ struct swim {
 	uint32_t pp_retries;
 	bool started, leaving, recheck_pending;
 	uint64_t last_recheck;
-	size_t reply_limit;   /* cap on replies while handling a first handshake */
+	/* While handling a first handshake from a sender we had no state for,
+	 * everything sent in answer shares a budget of that handshake's size: the
+	 * packet may be a replay from a spoofed address (no amplification). */
+	bool reply_capped;
+	size_t reply_budget;
 	uint64_t leave_until;
 
 	uint64_t rng[4];

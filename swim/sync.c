@@ -199,7 +199,6 @@ uint64_t pp_interval(const struct swim *s)
 struct reply {
 	struct swim *s;
 	struct member *to;
-	size_t limit;
 	uint32_t left; /* datagrams still allowed */
 	bool open, full;
 };
@@ -216,7 +215,7 @@ static bool reply_frame(struct reply *r, uint8_t type, const uint8_t *body, size
 		out_flush(r->s, o);
 		r->open = false;
 	}
-	if (!r->left || !out_begin(r->s, o, r->to, r->limit)) {
+	if (!r->left || !out_begin(r->s, o, r->to, 0)) {
 		r->full = true;
 		return false;
 	}
@@ -241,8 +240,7 @@ static void reply_init(struct reply *r, struct swim *s, struct member *to)
 	memset(r, 0, sizeof(*r));
 	r->s = s;
 	r->to = to;
-	r->limit = s->reply_limit;
-	r->left = s->reply_limit ? 1 : s->cfg.push_pull_max_datagrams;
+	r->left = s->reply_capped ? 1 : s->cfg.push_pull_max_datagrams;
 }
 
 /* Send a member's signed record. Deaths are not replicated by anti-entropy:

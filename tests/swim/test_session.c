@@ -185,6 +185,92 @@ static void test_init_reply_bounded(void **state)
 	free(c);
 }
 
+/* Sum of the bytes node `from` sent to node `to` in captures [first, n). */
+static size_t bytes_sent(const struct capture *c, size_t first, size_t from, size_t to)
+{
+	size_t sum = 0;
+	for (size_t i = first; i < c->n; i++)
+		if (c->pk[i].from == from && c->pk[i].to == to)
+			sum += c->pk[i].len;
+	return sum;
+}
+
+/*
+ * A stranger's first handshake that asks for many answers (here a dozen
+ * pings, each worth an ack with our record) replayed from a victim's address:
+ * everything sent to the victim together stays within that handshake's size.
+ */
+static void test_init_many_frames_bounded(void **state)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+	struct sim *sim = mk(3, c);
+	(void)state;
+
+	sim_start(sim, 0, -1, false);
+	c->drop_from[1] = true; /* node 0 never hears from node 1 on its own */
+	sim_start(sim, 1, 0, false);
+	sim_run_until(sim, 50 * MS);
+	struct swim *w = sim_swim(sim, 1);
+	struct member *m = member_find(w, sim_pk(sim, 0));
+	assert_non_null(m);
+	assert_true(out_begin(w, &w->out, m, 0));
+	w->out.min_total = 0; /* no padding: as small a handshake as possible */
+	for (uint8_t i = 0; i < 12; i++) {
+		uint8_t seq[8] = { 0xa0, i };
+		assert_true(out_frame(&w->out, F_PING, seq, sizeof(seq)));
+	}
+	size_t first = c->n;
+	out_flush(w, &w->out);
+	assert_int_equal(c->n, first + 1);
+	const struct cap *in = &c->pk[first];
+	assert_int_equal(in->data[1], WK_INIT);
+
+	first = c->n;
+	struct swim_stats b = stats(sim, 0);
+	sim_inject(sim, 0, sim_addr(sim, 2), in->data, in->len);
+	size_t sent = bytes_sent(c, first, 0, 2);
+	assert_int_equal(stats(sim, 0).handshakes_received, b.handshakes_received + 1);
+	assert_true(sent > 0);       /* it did answer */
+	assert_true(sent <= in->len); /* but never more than it got */
+	sim_destroy(sim);
+	free(c);
+}
+
+/*
+ * The per-source limit is for strangers: trusted members sharing one address
+ * (NAT, many daemons on one host) are not cut by it, however many fresh
+ * handshakes they send.
+ */
+static void test_rate_limit_spares_members(void **state)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+	struct sim *sim = mk(2, c);
+	(void)state;
+
+	sim_start(sim, 0, -1, false);
+	sim_start(sim, 1, 0, false);
+	sim_run_until(sim, 3 * SEC);
+	assert_true(sim_converged(sim));
+	struct swim *w = sim_swim(sim, 1);
+	struct member *m = member_find(w, sim_pk(sim, 0));
+	assert_non_null(m);
+	struct swim_stats b = stats(sim, 0);
+	uint32_t n = 3 * sim_swim(sim, 0)->cfg.unknown_burst;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t seq[8] = { 0xb0, (uint8_t)i };
+		m->their_view = 0; /* forces a handshake (INIT) rather than data */
+		assert_true(out_begin(w, &w->out, m, 0));
+		assert_true(out_frame(&w->out, F_PING, seq, sizeof(seq)));
+		out_flush(w, &w->out);
+	}
+	sim_run_until(sim, sim_now(sim) + 3 * MS);
+	struct swim_stats a = stats(sim, 0);
+	assert_int_equal(a.rx_rate_limited, b.rx_rate_limited);
+	assert_true(a.handshakes_received - b.handshakes_received >= n);
+	sim_destroy(sim);
+	free(c);
+}
+
 /* ---- Replays, mac1, tampering, rate limits. */
 
 static void test_replays_rejected(void **state)
@@ -530,6 +616,8 @@ int main(void)
 		cmocka_unit_test(test_handshake_then_data),
 		cmocka_unit_test(test_hello_no_amplification),
 		cmocka_unit_test(test_init_reply_bounded),
+		cmocka_unit_test(test_init_many_frames_bounded),
+		cmocka_unit_test(test_rate_limit_spares_members),
 		cmocka_unit_test(test_replays_rejected),
 		cmocka_unit_test(test_mac1_and_tampering),
 		cmocka_unit_test(test_rate_limit),
