@@ -726,6 +726,10 @@ void wg_device_get_stats(const struct wg_device *dev, struct wg_device_stats *ou
 	out->tx_data = es.tx_data;
 	out->rx_handshake = es.rx_handshake;
 	out->tx_handshake = es.tx_handshake;
+	out->rx_initiation = es.rx_initiation;
+	out->tx_initiation = es.tx_initiation;
+	out->rx_response = es.rx_response;
+	out->tx_response = es.tx_response;
 	out->tx_cookie = es.tx_cookie;
 	out->rx_cookie = es.rx_cookie;
 	out->drop_mac = es.drop_mac;

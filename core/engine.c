@@ -221,6 +221,9 @@ uint64_t wg_engine_next_deadline(const struct wg_engine *e)
 void wg_engine_get_stats(const struct wg_engine *e, struct wg_engine_stats *out)
 {
 	*out = e->stats;
+	/* Only the split is counted, so the sums cannot disagree with it. */
+	out->rx_handshake = e->stats.rx_initiation + e->stats.rx_response;
+	out->tx_handshake = e->stats.tx_initiation + e->stats.tx_response;
 	out->handshake_queue_len = e->hsq.len;
 	out->under_load = e->under_load;
 }

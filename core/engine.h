@@ -215,7 +215,10 @@ void *wg_peer_get_userdata(const struct wg_peer *peer);
 /* Counters for status output and tests. */
 struct wg_engine_stats {
 	uint64_t rx_data, tx_data;           /* data packets */
-	uint64_t rx_handshake, tx_handshake; /* handshake messages */
+	/* Handshake messages sent, and received ones that were authentic and consumed. */
+	uint64_t rx_initiation, tx_initiation;
+	uint64_t rx_response, tx_response;
+	uint64_t rx_handshake, tx_handshake; /* the sums of the two above (filled by get_stats) */
 	uint64_t tx_cookie, rx_cookie;       /* cookie replies sent / accepted */
 	uint64_t drop_mac, drop_replay, drop_allowedips, drop_decrypt, drop_no_peer,
 		drop_ratelimit, drop_queue_full, drop_malformed;

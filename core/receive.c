@@ -82,10 +82,10 @@ static void receive_handshake(struct wg_engine *e, const union wg_sockaddr *from
 	queue_handshake(e, from, msg, len);
 }
 
-static void handshake_received(struct wg_peer *peer, size_t len, uint64_t now)
+static void handshake_received(struct wg_peer *peer, uint64_t *counter, size_t len, uint64_t now)
 {
 	peer->rx_bytes += len;
-	++peer->engine->stats.rx_handshake;
+	++*counter;
 	wg_timers_any_authenticated_packet_received(peer);
 	wg_timers_any_authenticated_packet_traversal(peer, now);
 }
@@ -124,7 +124,7 @@ static void consume_initiation(struct wg_engine *e, const struct handshake_item 
 	if (peer->endpoint.sa.sa_family == AF_UNSPEC)
 		wg_peer_set_endpoint_from(peer, &item->from);
 	wg_packet_send_handshake_response(peer, &item->from, now);
-	handshake_received(peer, item->len, now);
+	handshake_received(peer, &e->stats.rx_initiation, item->len, now);
 }
 
 static void consume_response(struct wg_engine *e, const struct handshake_item *item, uint64_t now)
@@ -154,7 +154,7 @@ static void consume_response(struct wg_engine *e, const struct handshake_item *i
 		 */
 		wg_packet_send_keepalive(peer, now);
 	}
-	handshake_received(peer, item->len, now);
+	handshake_received(peer, &e->stats.rx_response, item->len, now);
 }
 
 size_t wg_engine_process_handshakes(struct wg_engine *e, uint64_t now, size_t budget)

@@ -302,7 +302,7 @@ void wg_packet_send_handshake_initiation(struct wg_peer *peer, uint64_t now)
 		wg_timers_any_authenticated_packet_traversal(peer, now);
 		wg_timers_any_authenticated_packet_sent(peer);
 		if (send_to_peer(peer, packet, sizeof(packet)))
-			++e->stats.tx_handshake;
+			++e->stats.tx_initiation;
 		mg_debug("wg: sent handshake initiation");
 		wg_timers_handshake_initiated(peer, now);
 	}
@@ -384,7 +384,7 @@ void wg_packet_send_handshake_response(struct wg_peer *peer, const union wg_sock
 	wg_timers_any_authenticated_packet_traversal(peer, now);
 	wg_timers_any_authenticated_packet_sent(peer);
 	if (send_to(peer, to, packet, sizeof(packet)))
-		++e->stats.tx_handshake;
+		++e->stats.tx_response;
 	mg_debug("wg: sent handshake response");
 }
 

@@ -224,6 +224,7 @@ struct wg_device_stats {
 	uint64_t tun_rx, tun_tx, tun_tx_errors, tun_rx_oversize;
 	/* protocol engine */
 	uint64_t rx_data, tx_data, rx_handshake, tx_handshake, tx_cookie, rx_cookie;
+	uint64_t rx_initiation, tx_initiation, rx_response, tx_response; /* the handshakes, split */
 	uint64_t rx_keepalive, tx_keepalive; /* empty data packets (also in rx/tx_data) */
 	uint64_t drop_mac, drop_replay, drop_allowedips, drop_decrypt, drop_no_peer,
 		drop_ratelimit, drop_queue_full, drop_malformed, drop_no_endpoint;

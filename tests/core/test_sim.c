@@ -138,6 +138,57 @@ static void test_lost_messages(void **state)
 	}
 }
 
+/* Initiations and responses counted apart, each on the side that sent or consumed it. */
+static void assert_handshakes(struct sim *s, int i, uint64_t tx_init, uint64_t rx_init,
+			      uint64_t tx_resp, uint64_t rx_resp)
+{
+	struct wg_engine_stats st = sim_stats(s, i);
+
+	assert_int_equal(st.tx_initiation, tx_init);
+	assert_int_equal(st.rx_initiation, rx_init);
+	assert_int_equal(st.tx_response, tx_resp);
+	assert_int_equal(st.rx_response, rx_resp);
+	assert_int_equal(st.tx_handshake, tx_init + tx_resp);
+	assert_int_equal(st.rx_handshake, rx_init + rx_resp);
+}
+
+static void test_handshake_counters(void **state)
+{
+	struct sim_drop_rule lose_response = { .from = 1, .type = 2, .count = 1 };
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 2, NULL, 4);
+	sim_connect(&s, 0, 1);
+	s.drop = sim_drop_by_rule;
+	s.drop_arg = &lose_response;
+	s.node[0].record_sent = true;
+	sim_send_ip(&s, 0, 1, 10);
+	sim_run_for(&s, 100 * MS);
+	/* The first response was lost: node 1 answered, node 0 consumed nothing yet. */
+	assert_handshakes(&s, 0, 1, 0, 0, 0);
+	assert_handshakes(&s, 1, 0, 1, 1, 0);
+	sim_run_for(&s, REKEY_TIMEOUT * S + 500 * MS);
+	/* The retransmit: a second initiation, answered and consumed. */
+	assert_handshakes(&s, 0, 2, 0, 0, 1);
+	assert_handshakes(&s, 1, 0, 2, 2, 0);
+
+	/* A replayed initiation is dropped (its TAI64N is old): not counted as received. */
+	wg_engine_recv_udp(s.node[1].e, &s.node[0].addr, s.node[0].last_sent[1],
+			   s.node[0].last_sent_len[1], s.now);
+	wg_engine_process_handshakes(s.node[1].e, s.now, SIZE_MAX);
+	assert_int_equal(sim_stats(&s, 1).drop_replay, 1);
+	assert_handshakes(&s, 1, 0, 2, 2, 0);
+
+	/* Later (one handshake per REKEY_TIMEOUT) the responder starts one: the counters swap sides. */
+	sim_run_for(&s, REKEY_TIMEOUT * S);
+	wg_peer_initiate(sim_peer(&s, 1, 0), s.now);
+	sim_run_for(&s, 100 * MS);
+	assert_handshakes(&s, 1, 1, 2, 2, 1);
+	assert_handshakes(&s, 0, 2, 1, 1, 1);
+	sim_free(&s);
+}
+
 static void test_key_rotation_keeps_old_packets(void **state)
 {
 	struct sim_drop_rule r = { .from = 0, .type = 4, .count = 0 };
@@ -595,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_responder_side_initiates),
 		cmocka_unit_test(test_simultaneous_initiation),
 		cmocka_unit_test(test_lost_messages),
+		cmocka_unit_test(test_handshake_counters),
 		cmocka_unit_test(test_key_rotation_keeps_old_packets),
 		cmocka_unit_test(test_rekey_over_hours),
 		cmocka_unit_test(test_roaming),
