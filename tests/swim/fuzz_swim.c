@@ -7,6 +7,10 @@
  *        -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
  *   ninja -C build-fuzz tests/swim/fuzz-swim && ./build-fuzz/tests/swim/fuzz-swim
  *
+ * (scripts/fuzz.sh does exactly that.) Every ordinary build also links it
+ * with fuzz_replay.c into fuzz-swim-replay, a unit test that feeds it a
+ * deterministic stream of generated inputs.
+ *
  * A 3-node simulated cluster is built once. The first input byte picks what
  * the rest is:
  *   0  a raw datagram delivered to node 0 (envelope, hello, handshake, data);
@@ -26,6 +30,7 @@
 #define SEC 1000000000ull
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+struct sim *fuzz_swim_sim(void);
 
 static struct sim *sim;
 
@@ -39,6 +44,14 @@ static void setup(void)
 	sim_start(sim, 1, 0, false);
 	sim_start(sim, 2, 0, true);
 	sim_run_until(sim, 3 * SEC);
+}
+
+/* The cluster the inputs went to (fuzz_replay.c checks it still works). */
+struct sim *fuzz_swim_sim(void)
+{
+	if (!sim)
+		setup();
+	return sim;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -588,8 +588,25 @@ static void test_config_and_create(void **state)
 
 	swim_config_lan(&lan);
 	swim_config_wan(&wan);
-	assert_true(wan.probe_interval_ns > lan.probe_interval_ns);
-	assert_true(wan.max_datagram <= lan.max_datagram);
+	/* the profiles as docs/protocol-swim.md section 11 and the issue state them */
+	assert_int_equal(lan.probe_interval_ns, 1 * SEC);
+	assert_int_equal(lan.probe_timeout_ns, 500 * MS);
+	assert_int_equal(lan.indirect_checks, 3);
+	assert_int_equal(lan.awareness_max, 8);
+	assert_true(lan.suspicion_mult == 1.0 && lan.suspicion_max_mult == 6.0);
+	assert_int_equal(lan.suspicion_k, 2);
+	assert_int_equal(lan.gossip_interval_ns, 200 * MS);
+	assert_int_equal(lan.gossip_nodes, 3);
+	assert_int_equal(lan.retransmit_mult, 4);
+	assert_int_equal(lan.max_datagram, 1400);
+	assert_int_equal(lan.push_pull_interval_ns, 30 * SEC);
+	assert_int_equal(wan.probe_interval_ns, 5 * SEC);
+	assert_int_equal(wan.probe_timeout_ns, 3 * SEC);
+	assert_true(wan.suspicion_mult == 4.0);
+	assert_int_equal(wan.suspicion_k, 3);
+	assert_int_equal(wan.gossip_interval_ns, 500 * MS);
+	assert_int_equal(wan.max_datagram, 1232);
+	assert_int_equal(wan.push_pull_interval_ns, 60 * SEC);
 	crypto_sign_keypair(pk, sk);
 	struct swim_self self = { .secret = sk };
 	assert_int_equal(swim_create(&s, &lan, &self, &none, NULL, 0, 0), -EINVAL);
