@@ -8,8 +8,13 @@
   flood HOST PORT PUBKEY SECS RATE [SRC]
                                 send RATE handshake initiations per second (0: as
                                 fast as possible) with a valid MAC1 and garbage
-                                everywhere else, from address SRC if given; print
-                                "sent N cookies M" (cookie replies received)
+                                everywhere else, from address SRC if given; decrypt
+                                the cookie replies and from then on send a valid MAC2
+                                too (refreshing the cookie whenever a reply answers
+                                one of those); print "sent N cookies M opened O mac2 K
+                                bad B" (replies received, cookies decrypted,
+                                initiations sent with a MAC2, replies that failed to
+                                decrypt)
   replay PCAP HOST PORT         resend every WireGuard data packet (type 4) found in
                                 a capture; print how many
   replay-all PCAP PORT [spoof]  resend every UDP datagram to PORT found in a capture
@@ -69,40 +74,127 @@ def mac1(responder_pub: bytes, msg: bytes) -> bytes:
     return hashlib.blake2s(msg, digest_size=16, key=key).digest()
 
 
+# ---- XChaCha20-Poly1305 for cookie replies ----------------------------------------
+# `cryptography` has ChaCha20-Poly1305 but no XChaCha20 (and PyNaCl is not on the
+# test machine), so XChaCha20 is built from HChaCha20 (draft-irtf-cfrg-xchacha-03
+# section 2.2), checked against that draft's vector before every flood.
+
+def _rotl32(v: int, c: int) -> int:
+    return ((v << c) & 0xFFFFFFFF) | (v >> (32 - c))
+
+
+def _quarter_round(x, a, b, c, d) -> None:
+    x[a] = (x[a] + x[b]) & 0xFFFFFFFF
+    x[d] = _rotl32(x[d] ^ x[a], 16)
+    x[c] = (x[c] + x[d]) & 0xFFFFFFFF
+    x[b] = _rotl32(x[b] ^ x[c], 12)
+    x[a] = (x[a] + x[b]) & 0xFFFFFFFF
+    x[d] = _rotl32(x[d] ^ x[a], 8)
+    x[c] = (x[c] + x[d]) & 0xFFFFFFFF
+    x[b] = _rotl32(x[b] ^ x[c], 7)
+
+
+def hchacha20(key: bytes, nonce16: bytes) -> bytes:
+    x = list(struct.unpack("<4I", b"expand 32-byte k")) + list(struct.unpack("<8I", key)) + \
+        list(struct.unpack("<4I", nonce16))
+    for _ in range(10):
+        for q in ((0, 4, 8, 12), (1, 5, 9, 13), (2, 6, 10, 14), (3, 7, 11, 15),
+                  (0, 5, 10, 15), (1, 6, 11, 12), (2, 7, 8, 13), (3, 4, 9, 14)):
+            _quarter_round(x, *q)
+    return struct.pack("<8I", *(x[0:4] + x[12:16]))
+
+
+def hchacha20_selftest() -> None:
+    key = bytes(range(32))
+    nonce = bytes.fromhex("000000090000004a0000000031415927")
+    want = bytes.fromhex("82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc")
+    if hchacha20(key, nonce) != want:
+        raise SystemExit("HChaCha20 does not match draft-irtf-cfrg-xchacha-03 2.2.1")
+
+
+def xaead_open(key: bytes, nonce24: bytes, ct: bytes, ad: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    sub = hchacha20(key, nonce24[:16])
+    return ChaCha20Poly1305(sub).decrypt(b"\0" * 4 + nonce24[16:], ct, ad)
+
+
+def open_cookie_reply(cookie_key: bytes, reply: bytes, mac1_of_msg: bytes):
+    """The cookie in a 64-byte reply (type 3, receiver, nonce[24], {cookie}), or None."""
+    from cryptography.exceptions import InvalidTag
+    try:
+        return xaead_open(cookie_key, reply[8:32], reply[32:64], mac1_of_msg)
+    except InvalidTag:
+        return None
+
+
+class FloodBatch:
+    """64 initiations with a valid MAC1, garbage elsewhere, and (once a cookie is
+    known) a valid MAC2. Each batch draws fresh sender indices, so a cookie reply
+    tells which batch it answers: a reply to a batch that carried MAC2 means the
+    cookie went stale (the responder rotated its secret)."""
+
+    def __init__(self, pub: bytes, cookie: bytes = b""):
+        self.cookie = cookie
+        self.mac1 = {}  # sender index -> mac1, the AD of the reply to that message
+        self.msgs = []
+        for _ in range(64):
+            body = struct.pack("<I", 1) + os.urandom(4 + 32 + 48 + 28)
+            m1 = mac1(pub, body)
+            m2 = hashlib.blake2s(body + m1, digest_size=16, key=cookie).digest() if cookie \
+                else bytes(16)
+            self.mac1[body[4:8]] = m1
+            self.msgs.append(body + m1 + m2)
+
+
 def cmd_flood(host: str, port: int, pub_b64: str, secs: float, rate: int, src: str = "") -> None:
     pub = base64.b64decode(pub_b64)
+    hchacha20_selftest()
+    cookie_key = hashlib.blake2s(b"cookie--" + pub).digest()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
     if src:
         s.bind((src, 0))
     s.setblocking(False)
+    # One source port for the whole flood: the cookie is bound to address and port.
     s.connect((host, port))
-    sent = cookies = 0
+    n = {"sent": 0, "cookies": 0, "opened": 0, "bad": 0, "mac2": 0}
     start = time.monotonic()
     deadline = start + secs
-    # Pre-build a few distinct messages: the MAC1 must be right, the rest is noise.
-    msgs = []
-    for _ in range(64):
-        body = struct.pack("<I", 1) + os.urandom(4 + 32 + 48 + 28)
-        msgs.append(body + mac1(pub, body) + bytes(16))
+    batch = FloodBatch(pub)
     while time.monotonic() < deadline:
         # Pace in bursts of 64: wait until the schedule allows the next burst.
-        if rate and sent > (time.monotonic() - start) * rate:
-            time.sleep(min(0.001, max(0.0, sent / rate - (time.monotonic() - start))))
-        for m in msgs:
+        if rate and n["sent"] > (time.monotonic() - start) * rate:
+            time.sleep(min(0.001, max(0.0, n["sent"] / rate - (time.monotonic() - start))))
+        for m in batch.msgs:
             try:
                 s.send(m)
-                sent += 1
             except BlockingIOError:
                 break
-        while True:
-            try:
-                r = s.recv(2048)
-            except (BlockingIOError, ConnectionRefusedError):
-                break
-            if len(r) == 64 and r[:4] == b"\x03\x00\x00\x00":
-                cookies += 1
-    print(f"sent {sent} cookies {cookies}")
+            n["sent"] += 1
+            n["mac2"] += bool(batch.cookie)
+        batch = flood_receive(s, pub, cookie_key, batch, n)
+    print("sent {sent} cookies {cookies} opened {opened} mac2 {mac2} bad {bad}".format(**n))
+
+
+def flood_receive(s, pub: bytes, cookie_key: bytes, batch: FloodBatch, n: dict) -> FloodBatch:
+    """Reads every cookie reply waiting; returns the batch to send next."""
+    while True:
+        try:
+            r = s.recv(2048)
+        except (BlockingIOError, ConnectionRefusedError):
+            return batch
+        if len(r) != 64 or r[:4] != b"\x03\x00\x00\x00":
+            continue
+        n["cookies"] += 1
+        m1 = batch.mac1.get(r[4:8])
+        if m1 is None:
+            continue  # answers an older batch: nothing new to learn
+        cookie = open_cookie_reply(cookie_key, r, m1)
+        if cookie is None:
+            n["bad"] += 1
+            continue
+        n["opened"] += 1
+        batch = FloodBatch(pub, cookie)
 
 
 def pcap_udp_payloads(path: str):
