@@ -39,6 +39,8 @@ struct node {
 	size_t nrevoked, caprevoked;
 	uint8_t (*vouched)[32];
 	size_t nvouched, capvouched;
+	char alias[33];          /* the org's name as this node knows it (0x41) */
+	uint64_t alias_lamport;
 	uint64_t rng[4];
 };
 
@@ -167,7 +169,7 @@ static size_t node_at(const struct sim *sim, const struct swim_endpoint *ep)
 	return i < sim->cfg.n ? i : SIZE_MAX;
 }
 
-/* ---- Trust model (stands in for trust/): v1 org certificates, revocations, vouches. */
+/* ---- Trust model (stands in for trust/): v1 org certificates, revocations, vouches, aliases. */
 
 static void make_cert(const uint8_t org_sk[64], const uint8_t org_pk[32], const uint8_t node_pk[32],
 		      size_t idx, uint8_t cert[CERT_LEN])
@@ -235,6 +237,29 @@ static void sim_admit(void *ctx, const uint8_t id[32], const uint8_t *cert, size
 	out->name[32] = 0;
 }
 
+/* One org, so one name: the claim with the highest Lamport value is current;
+ * the same name again is a duplicate, anything older is stale. */
+static enum swim_org_result alias_apply(struct sim *sim, struct node *n, const uint8_t *msg)
+{
+	uint64_t lamport = mg_load_le64(msg + 65);
+	char name[33];
+
+	if (memcmp(msg + 1, sim->org_pk, 32) != 0 ||
+	    !swc_verify(msg + 73, "", msg + 33, 40, sim->org_pk))
+		return SWIM_ORG_REJECTED;
+	memcpy(name, msg + 33, 32);
+	name[32] = 0;
+	if (lamport < n->alias_lamport)
+		return SWIM_ORG_STALE;
+	if (lamport == n->alias_lamport && strcmp(name, n->alias) == 0)
+		return SWIM_ORG_DUPLICATE;
+	if (lamport == n->alias_lamport && strcmp(name, n->alias) > 0)
+		return SWIM_ORG_STALE; /* same Lamport value: the smaller name wins, everywhere */
+	memcpy(n->alias, name, sizeof(name));
+	n->alias_lamport = lamport;
+	return SWIM_ORG_NEW;
+}
+
 enum swim_org_result sim_trust_apply(struct sim *sim, size_t j, const uint8_t *msg, size_t len)
 {
 	struct node *n = &sim->nodes[j];
@@ -257,6 +282,8 @@ enum swim_org_result sim_trust_apply(struct sim *sim, size_t j, const uint8_t *m
 		pk_add(&n->vouched, &n->nvouched, &n->capvouched, msg + 33);
 		return SWIM_ORG_NEW;
 	}
+	if (len == 137 && msg[0] == 0x41)
+		return alias_apply(sim, n, msg);
 	return SWIM_ORG_REJECTED;
 }
 
@@ -286,6 +313,24 @@ size_t sim_make_vouch(struct sim *sim, size_t i, uint8_t out[137])
 	mg_store_le64(out + 65, (uint64_t)sim_unix(sim));
 	crypto_sign_detached(out + 73, NULL, out + 33, 40, sim->org_sk);
 	return 137;
+}
+
+size_t sim_make_alias(struct sim *sim, const char *name, uint64_t lamport, uint8_t out[137])
+{
+	memset(out, 0, 137);
+	out[0] = 0x41;
+	memcpy(out + 1, sim->org_pk, 32);
+	memcpy(out + 33, name, strnlen(name, 32));
+	mg_store_le64(out + 65, lamport);
+	crypto_sign_detached(out + 73, NULL, out + 33, 40, sim->org_sk);
+	return 137;
+}
+
+const char *sim_alias(const struct sim *sim, size_t j, uint64_t *lamport)
+{
+	if (lamport)
+		*lamport = sim->nodes[j].alias_lamport;
+	return sim->nodes[j].alias;
 }
 
 /* ---- swim ops. */

@@ -2,7 +2,7 @@
 /*
  * Deterministic SWIM simulator: N in-process swim instances, a fake clock, a
  * network with per-link latency, loss, partitions and crashes, and a small
- * org trust model (v1 node certificates, revocations, vouches) standing in
+ * org trust model (v1 node certificates, revocations, vouches, aliases) standing in
  * for the trust module. Every packet goes through the real encoder, the real
  * crypto and the real decoder. Used by tests/swim (suite "sim") and by
  * bench/swim-sim.
@@ -81,6 +81,10 @@ void sim_inject(struct sim *sim, size_t to, const struct swim_endpoint *from_add
 /* Org operations: a signed revocation / vouch for node i (upstream layout, 138 / 137 bytes). */
 size_t sim_make_revoke(struct sim *sim, size_t i, uint8_t out[138]);
 size_t sim_make_vouch(struct sim *sim, size_t i, uint8_t out[137]);
+/* An org alias announcement (0x41, 137 bytes): the org calls itself `name`. */
+size_t sim_make_alias(struct sim *sim, const char *name, uint64_t lamport, uint8_t out[137]);
+/* The org's name as node j's trust store has it ("" if none) and its Lamport value. */
+const char *sim_alias(const struct sim *sim, size_t j, uint64_t *lamport);
 /* Apply an org message to node j's own trust store (as `meshguard org-revoke` on an admin node). */
 enum swim_org_result sim_trust_apply(struct sim *sim, size_t j, const uint8_t *msg, size_t len);
 

@@ -534,6 +534,37 @@ static void test_queue(void **state)
 	sim_destroy(sim);
 }
 
+/* Newest first: with room for one item, the last pushed goes out; the other next time. */
+static void test_queue_newest_first(void **state)
+{
+	struct sim *sim = mk(1, NULL);
+	(void)state;
+	sim_start(sim, 0, -1, false);
+	struct swim *w = sim_swim(sim, 0);
+	struct out *o = calloc(1, sizeof(*o));
+	uint8_t key[32] = { 0 }, body[40];
+
+	while (w->q.count) { /* whatever the start queued */
+		o->cap = sizeof(o->pt);
+		o->len = o->frames = 0;
+		bq_fill(w, o);
+	}
+	for (uint8_t i = 1; i <= 3; i++) {
+		key[0] = i;
+		memset(body, i, sizeof(body));
+		bq_push(w, BK_RECORD, key, 1, F_HEAD, body, sizeof(body));
+	}
+	for (uint8_t want = 3; want >= 1; want--) {
+		o->cap = W_FRAME_HDR + sizeof(body); /* room for exactly one */
+		o->len = o->frames = 0;
+		assert_int_equal(bq_fill(w, o), 1);
+		assert_int_equal(o->pt[0], F_HEAD);
+		assert_int_equal(o->pt[W_FRAME_HDR], want);
+	}
+	free(o);
+	sim_destroy(sim);
+}
+
 static void test_suspicion_timer(void **state)
 {
 	struct suspicion sp = { .start_ns = 0, .min_ns = 6 * SEC, .max_ns = 36 * SEC, .k = 3 };
@@ -641,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_forged_records),
 		cmocka_unit_test(test_forged_claims),
 		cmocka_unit_test(test_queue),
+		cmocka_unit_test(test_queue_newest_first),
 		cmocka_unit_test(test_suspicion_timer),
 		cmocka_unit_test(test_config_and_create),
 	};

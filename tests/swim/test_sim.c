@@ -442,6 +442,262 @@ static void test_medium_lossy(void **state)
 	free(e);
 }
 
+/* ---- Probing details, limits and aliases. */
+
+/* A tap that cuts chosen links, deafens chosen nodes and records datagram sizes. */
+struct links {
+	bool cut[MAXN][MAXN]; /* drop from -> to */
+	bool deaf[MAXN];      /* drop everything sent to this node */
+	size_t max_len;
+};
+
+static bool link_tap(void *arg, size_t from, size_t to, const uint8_t *buf, size_t len)
+{
+	struct links *l = arg;
+	(void)buf;
+	if (len > l->max_len)
+		l->max_len = len;
+	return from >= MAXN || to >= MAXN || !(l->cut[from][to] || l->deaf[to]);
+}
+
+static struct swim_stats st_of(struct sim *sim, size_t i)
+{
+	struct swim_stats st;
+	swim_get_stats(sim_swim(sim, i), &st);
+	return st;
+}
+
+/* 0 and 4 cannot reach each other directly: ping-req through the others keeps
+ * them alive in each other's view, and nobody suspects anyone. */
+static void test_indirect_probe(void **state)
+{
+	struct events *e = malloc(sizeof(*e));
+	struct links *l = calloc(1, sizeof(*l));
+	struct sim *sim = mk(5, 0, 21, e);
+	(void)state;
+
+	sim_set_tap(sim, link_tap, l);
+	start_all(sim, 5, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	struct swim_stats b0 = st_of(sim, 0), b4 = st_of(sim, 4);
+	l->cut[0][4] = l->cut[4][0] = true;
+	sim_run_until(sim, sim_now(sim) + 40 * SEC);
+	struct swim_stats a0 = st_of(sim, 0), a4 = st_of(sim, 4);
+	/* each probes the other about every 4 s: ~10 indirect probes each */
+	assert_true(a0.indirect_probes - b0.indirect_probes >= 5);
+	assert_true(a4.indirect_probes - b4.indirect_probes >= 5);
+	assert_int_equal(a0.probe_failures, b0.probe_failures);
+	for (size_t v = 0; v < 5; v++)
+		for (size_t x = 0; x < 5; x++)
+			assert_int_equal(e->count[v][x][SWIM_EV_SUSPECT], 0);
+	assert_true(sim_converged(sim));
+	sim_destroy(sim);
+	free(l);
+	free(e);
+}
+
+static uint32_t max_awareness(struct sim *sim, size_t n)
+{
+	uint32_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (sim_is_up(sim, i) && st_of(sim, i).awareness > m)
+			m = st_of(sim, i).awareness;
+	return m;
+}
+
+/*
+ * Lifeguard. A crashed member: the helpers of a failed probe nack, so the
+ * prober knows the fault is not its own and its health stays perfect. A deaf
+ * node (it hears nothing): its probes fail without nacks, its health score
+ * climbs, and it probes more slowly; once it hears again it recovers.
+ */
+static void test_lifeguard(void **state)
+{
+	struct links *l = calloc(1, sizeof(*l));
+	struct sim *sim = mk(6, 0, 22, NULL);
+	(void)state;
+
+	sim_set_tap(sim, link_tap, l);
+	start_all(sim, 6, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	sim_run_until(sim, sim_now(sim) + 5 * SEC);
+	uint64_t nacks = 0;
+	for (size_t i = 0; i < 5; i++)
+		nacks += st_of(sim, i).nacks_received;
+	sim_crash(sim, 5);
+	uint32_t worst = 0;
+	while (!sim_all_see(sim, 5, SWIM_DEAD, SIZE_MAX)) {
+		sim_run_until(sim, sim_now(sim) + 100 * MS);
+		uint32_t a = max_awareness(sim, 5);
+		worst = a > worst ? a : worst;
+		assert_true(sim_now(sim) < 60 * SEC);
+	}
+	uint64_t nacks2 = 0;
+	for (size_t i = 0; i < 5; i++)
+		nacks2 += st_of(sim, i).nacks_received;
+	assert_true(nacks2 > nacks);
+	assert_int_equal(worst, 0);
+
+	/* node 0 goes deaf */
+	l->deaf[0] = true;
+	sim_run_until(sim, sim_now(sim) + 30 * SEC);
+	struct swim_stats b = st_of(sim, 0);
+	assert_true(b.awareness >= 4);
+	assert_true(b.awareness <= sim_swim(sim, 0)->cfg.awareness_max - 1);
+	/* it hears again: successful probes bring its score back to 0 */
+	l->deaf[0] = false;
+	RUN_UNTIL(sim, st_of(sim, 0).awareness == 0 && sim_converged(sim), 120 * SEC);
+	b = st_of(sim, 0);
+	sim_run_until(sim, sim_now(sim) + 10 * SEC);
+	assert_true(st_of(sim, 0).probes - b.probes >= 9); /* one per second */
+	/* with a score of 3 the period grows to 3 s, then 2, then 1 as probes succeed:
+	 * six probes in these 10 s instead of ten */
+	sim_swim(sim, 0)->awareness = 3;
+	b = st_of(sim, 0);
+	sim_run_until(sim, sim_now(sim) + 10 * SEC);
+	assert_true(st_of(sim, 0).probes - b.probes <= 7);
+	assert_int_equal(st_of(sim, 0).awareness, 0);
+	sim_destroy(sim);
+	free(l);
+}
+
+/* Every datagram fits max_datagram, also a small one; the cluster still works. */
+static void test_datagram_budget(void **state)
+{
+	struct links *l = calloc(1, sizeof(*l));
+	(void)state;
+
+	for (int small = 0; small < 2; small++) {
+		struct sim_cfg cfg = { .n = 16, .seed = 23, .loss = 0.01, .lat_min_ns = 1 * MS,
+				       .lat_max_ns = 8 * MS };
+		swim_config_lan(&cfg.swim);
+		if (small)
+			cfg.swim.max_datagram = 576;
+		struct sim *sim = sim_create(&cfg);
+		memset(l, 0, sizeof(*l));
+		sim_set_tap(sim, link_tap, l);
+		start_all(sim, 16, 0);
+		RUN_UNTIL(sim, sim_converged(sim), 20 * SEC);
+		sim_crash(sim, 3);
+		RUN_UNTIL(sim, sim_all_see(sim, 3, SWIM_DEAD, SIZE_MAX), 30 * SEC);
+		revoke(sim, 0, 9);
+		RUN_UNTIL(sim, nobody_has(sim, 9, 16), 10 * SEC);
+		assert_true(l->max_len <= cfg.swim.max_datagram);
+		assert_true(l->max_len >= cfg.swim.max_datagram - 64); /* and packs up to it */
+		sim_destroy(sim);
+	}
+	free(l);
+}
+
+/* The retransmit budget of a broadcast grows with log10 N. */
+static void test_retransmit_budget(void **state)
+{
+	struct sim *sim = mk(12, 0, 24, NULL);
+	(void)state;
+
+	sim_start(sim, 0, -1, false);
+	uint32_t mult = sim_swim(sim, 0)->cfg.retransmit_mult;
+	assert_int_equal(bq_limit(sim_swim(sim, 0)), mult * 1); /* alone: ceil(log10(2)) */
+	start_all(sim, 12, 1);
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	assert_int_equal(bq_limit(sim_swim(sim, 0)), mult * 2); /* 12: ceil(log10(13)) */
+	sim_destroy(sim);
+}
+
+/* max_members is enforced and counted: nobody holds more, the rest are refused. */
+static void test_member_limit(void **state)
+{
+	struct sim_cfg cfg = { .n = 8, .seed = 25, .lat_min_ns = 1 * MS, .lat_max_ns = 4 * MS };
+	(void)state;
+	swim_config_lan(&cfg.swim);
+	cfg.swim.max_members = 4;
+	struct sim *sim = sim_create(&cfg);
+	start_all(sim, 8, 0);
+	sim_run_until(sim, 30 * SEC);
+	uint64_t refused = 0;
+	size_t full = 0;
+	for (size_t i = 0; i < 8; i++) {
+		assert_true(swim_member_count(sim_swim(sim, i)) <= 4);
+		full += swim_member_count_state(sim_swim(sim, i), SWIM_ALIVE) == 4;
+		refused += st_of(sim, i).limit_members;
+	}
+	/* the first five fill each other's tables; later joiners are refused, counted
+	 * and logged where they knock (fail closed: nobody is admitted past the limit) */
+	assert_true(full >= 5);
+	assert_true(refused >= 3);
+	sim_destroy(sim);
+}
+
+/* Past max_org_messages a revocation is still applied and spread, only not stored. */
+static void test_org_store_limit(void **state)
+{
+	struct sim_cfg cfg = { .n = 10, .seed = 26, .lat_min_ns = 1 * MS, .lat_max_ns = 4 * MS };
+	(void)state;
+	swim_config_lan(&cfg.swim);
+	cfg.swim.max_org_messages = 2;
+	struct sim *sim = sim_create(&cfg);
+	start_all(sim, 10, 0);
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	for (size_t v = 6; v < 10; v++) {
+		uint8_t msg[138];
+		size_t len = sim_make_revoke(sim, v, msg);
+		assert_int_equal(sim_trust_apply(sim, 0, msg, len), SWIM_ORG_NEW);
+		swim_recheck_trust(sim_swim(sim, 0), sim_now(sim), sim_unix(sim));
+		int r = swim_publish_org_message(sim_swim(sim, 0), msg, len, sim_now(sim), sim_unix(sim));
+		assert_int_equal(r, v < 8 ? 0 : -ENOSPC);
+		sim_kick(sim, 0);
+	}
+	for (size_t v = 6; v < 10; v++)
+		RUN_UNTIL(sim, nobody_has(sim, v, 6), 10 * SEC);
+	assert_true(st_of(sim, 0).limit_org >= 2);
+	assert_true(st_of(sim, 0).org_stored <= 2);
+	sim_destroy(sim);
+}
+
+/*
+ * Aliases (0x41) ride the gossip like the other org messages: a rename reaches
+ * everyone, a late joiner learns the current name by anti-entropy whatever
+ * order the two announcements arrive in, and the stale one is not re-spread.
+ */
+static void test_aliases(void **state)
+{
+	struct sim *sim = mk(10, 0.01, 27, NULL);
+	uint8_t a1[137], a2[137];
+	(void)state;
+
+	start_all(sim, 9, 0); /* node 9 joins later */
+	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
+	size_t l1 = sim_make_alias(sim, "acme", 5, a1), l2 = sim_make_alias(sim, "acme-labs", 9, a2);
+	assert_int_equal(sim_trust_apply(sim, 0, a1, l1), SWIM_ORG_NEW);
+	assert_int_equal(swim_publish_org_message(sim_swim(sim, 0), a1, l1, sim_now(sim), sim_unix(sim)), 0);
+	sim_kick(sim, 0);
+#define ALL_NAMED(n, name)                                                                         \
+	({                                                                                         \
+		bool _ok = true;                                                                   \
+		for (size_t _i = 0; _i < (n); _i++)                                                \
+			_ok = _ok && strcmp(sim_alias(sim, _i, NULL), (name)) == 0;                \
+		_ok;                                                                               \
+	})
+	RUN_UNTIL(sim, ALL_NAMED(9, "acme"), 5 * SEC);
+	assert_int_equal(sim_trust_apply(sim, 4, a2, l2), SWIM_ORG_NEW);
+	assert_int_equal(swim_publish_org_message(sim_swim(sim, 4), a2, l2, sim_now(sim), sim_unix(sim)), 0);
+	sim_kick(sim, 4);
+	RUN_UNTIL(sim, ALL_NAMED(9, "acme-labs"), 5 * SEC);
+	uint64_t lamport;
+	sim_alias(sim, 7, &lamport);
+	assert_int_equal(lamport, 9);
+	/* the older announcement, seen again, is stale everywhere */
+	assert_int_equal(sim_trust_apply(sim, 7, a1, l1), SWIM_ORG_STALE);
+	sim_run_until(sim, sim_now(sim) + 5 * SEC);
+	sim_start(sim, 9, 3, false);
+	RUN_UNTIL(sim, org_stored(sim, 9) >= 2, 40 * SEC);
+	sim_alias(sim, 9, &lamport);
+	assert_string_equal(sim_alias(sim, 9, NULL), "acme-labs");
+	assert_int_equal(lamport, 9);
+#undef ALL_NAMED
+	sim_destroy(sim);
+}
+
 static void test_deterministic(void **state)
 {
 	uint64_t bytes[2];
@@ -459,6 +715,13 @@ static void test_deterministic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_indirect_probe),
+		cmocka_unit_test(test_lifeguard),
+		cmocka_unit_test(test_datagram_budget),
+		cmocka_unit_test(test_retransmit_budget),
+		cmocka_unit_test(test_member_limit),
+		cmocka_unit_test(test_org_store_limit),
+		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_join_convergence),
 		cmocka_unit_test(test_join_lossy),
 		cmocka_unit_test(test_failure_detection),
