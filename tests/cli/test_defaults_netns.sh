@@ -17,7 +17,7 @@
 # itself. Root only (netns suite); uses tests/netns/lib.sh for the rest.
 
 inner() { # cfg_dir log_file: runs inside the new netns and mount namespace
-	local cfg=$1 logf=$2 peer=$3 pid rc st
+	local cfg=$1 logf=$2 peer=$3 rc st
 	say() { echo "$1: $2"; }
 	chk() { # description command...
 		local what=$1
@@ -37,9 +37,11 @@ inner() { # cfg_dir log_file: runs inside the new netns and mount namespace
 	[ -e /var/run/wireguard ] || [ -e /run/meshguard ] && { say FAIL "/run is not empty"; return 1; }
 	unset MESHGUARD_RUNTIME_DIR
 
+	# A global, not a local: the EXIT trap runs after inner() has returned.
 	"$MESHGUARD" --config-dir "$cfg" up >"$logf" 2>&1 &
-	pid=$!
-	trap 'kill -TERM "$pid" 2>/dev/null; sleep 0.5; kill -KILL "$pid" 2>/dev/null' EXIT
+	DAEMON=$!
+	trap 'stop_daemon' EXIT
+	trap 'exit 143' TERM INT
 	if ! until_ok 15 test -S /run/meshguard/mg0.sock; then
 		say FAIL "meshguard up made /run/meshguard/mg0.sock"
 		return 1
@@ -67,9 +69,9 @@ inner() { # cfg_dir log_file: runs inside the new netns and mount namespace
 
 	chk "down without --interface is accepted" timeout 10 "$MESHGUARD" down
 	rc=0
-	until_ok 10 sh -c "! kill -0 $pid" || rc=1
+	until_ok 10 sh -c "! kill -0 $DAEMON" || rc=1
 	chk "the daemon exited" test "$rc" = 0
-	wait "$pid"
+	wait "$DAEMON"
 	rc=$?
 	trap - EXIT
 	chk "with status 0 (got $rc)" test "$rc" = 0
@@ -77,6 +79,17 @@ inner() { # cfg_dir log_file: runs inside the new netns and mount namespace
 	chk "the control socket is gone" test ! -e /run/meshguard/mg0.sock
 	chk "the UAPI socket is gone" test ! -e /var/run/wireguard/mg0.sock
 	chk "the port is released" sh -c "! ss -ulnH 'sport = :51821' | grep -q ."
+}
+
+DAEMON=
+stop_daemon() {
+	[ -n "$DAEMON" ] || return 0
+	kill -TERM "$DAEMON" 2>/dev/null
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$DAEMON" 2>/dev/null || return 0
+		sleep 0.2
+	done
+	kill -KILL "$DAEMON" 2>/dev/null
 }
 
 if [ "${1:-}" = --inner ]; then
