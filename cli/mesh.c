@@ -749,6 +749,7 @@ static void cache_load(struct mesh *m)
 	buf = malloc((size_t)st.st_size);
 	if (!buf)
 		return;
+	size_t before = swim_contact_count(m->swim);
 	ret = mg_read_file(m->cache_path, buf, (size_t)st.st_size, &len);
 	if (ret)
 		mg_warn("%s: cannot read the member cache: %s", m->cache_path, strerror(-ret));
@@ -756,7 +757,8 @@ static void cache_load(struct mesh *m)
 				 sizeof(err)))
 		mg_warn("%s: member cache ignored: %s", m->cache_path, err);
 	else
-		mg_info("member cache: %zu known members to try", swim_member_count(m->swim));
+		mg_info("member cache: %zu cached members to try",
+			swim_contact_count(m->swim) - before);
 	free(buf);
 }
 

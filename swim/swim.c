@@ -683,6 +683,11 @@ size_t swim_member_count(const struct swim *s)
 	return s->ndense;
 }
 
+size_t swim_contact_count(const struct swim *s)
+{
+	return s->ncontacts;
+}
+
 size_t swim_member_count_state(const struct swim *s, enum swim_state st)
 {
 	return (unsigned)st < 4 ? s->count[st] : 0;

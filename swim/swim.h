@@ -262,6 +262,9 @@ uint64_t swim_leave(struct swim *s, uint64_t now_ns, int64_t now_unix);
 
 /* Members (not counting this node), including dead and left tombstones. */
 size_t swim_member_count(const struct swim *s);
+/* Addresses this node will try to reach (seeds, and members loaded from the cache
+ * until they answer). */
+size_t swim_contact_count(const struct swim *s);
 /* Count of members in one state. */
 size_t swim_member_count_state(const struct swim *s, enum swim_state st);
 /* Visit every member; stop early if fn returns false. */

@@ -148,7 +148,7 @@ log "rejoined $((SECONDS - t0)) s after the restart"
 # shellcheck disable=SC2046
 check "...and they all logged it joining again" \
 	wait_until 30 all_logs_twice "($(node $RESTARTED)) joined" $(others 1 $KILLED $REVOKED $RESTARTED)
-check "...starting from its member cache" grep -q '^member cache: ' "$(logf $RESTARTED)"
+check "...starting from its member cache" grep -Eq '^member cache: [1-9][0-9]* cached members to try' "$(logf $RESTARTED)"
 
 log "$NT_CHECKS checks, $NT_FAILED failed"
 [ "$NT_FAILED" -eq 0 ]
