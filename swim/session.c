@@ -640,7 +640,8 @@ static void reply_ack(struct swim *s, struct member *m, const uint8_t *seq)
 	if (!out_begin(s, o, m, 0))
 		return;
 	out_frame(o, F_ACK, seq, 8);
-	out_piggyback(s, o);
+	if (!s->reply_capped) /* a stranger's budget is better spent on the push/pull answer */
+		out_piggyback(s, o);
 	out_flush(s, o);
 }
 
