@@ -189,7 +189,7 @@ static void status_peer(void *arg, const struct wg_peer_status *st)
 	json_array_append_new(pc->arr, p);
 }
 
-static json_t *status_counters(const struct wg_device_stats *s)
+static json_t *status_counters_main(const struct wg_device_stats *s)
 {
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
 			 "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}",
@@ -214,6 +214,19 @@ static json_t *status_counters(const struct wg_device_stats *s)
 			 (json_int_t)s->rx_keepalive, "tx_keepalive", (json_int_t)s->tx_keepalive,
 			 "handshake_queue_len",
 			 (json_int_t)s->handshake_queue_len, "under_load", s->under_load);
+}
+
+static json_t *status_counters(const struct wg_device_stats *s)
+{
+	json_t *o = status_counters_main(s);
+
+	if (o) { /* the handshakes of rx/tx_handshake, by message type */
+		json_object_set_new(o, "rx_initiation", json_integer((json_int_t)s->rx_initiation));
+		json_object_set_new(o, "tx_initiation", json_integer((json_int_t)s->tx_initiation));
+		json_object_set_new(o, "rx_response", json_integer((json_int_t)s->rx_response));
+		json_object_set_new(o, "tx_response", json_integer((json_int_t)s->tx_response));
+	}
+	return o;
 }
 
 static int cmd_status_handler(void *ctx, const struct ctl_request *req, json_t *reply)

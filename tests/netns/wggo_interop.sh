@@ -26,20 +26,27 @@ check "control socket mode 0660" test "$(stat -c %a "$NT_DIR/run/$IF_A.sock")" =
 check "meshguard-initiated handshake: ping 10.98.0.2" ping_ok "$NS_A" "$T_B4"
 check "wireguard-go learned meshguard's endpoint" \
 	sh -c "ip netns exec $NS_B wg show $IF_B endpoints | grep -q '$UL_A:$PORT_A'"
-hs_tx=$(mg_counter "$NS_A" "$IF_A" tx_handshake)
-check "meshguard sent the initiation (tx_handshake=$hs_tx)" test "$hs_tx" -ge 1
+hs_tx=$(mg_counter "$NS_A" "$IF_A" tx_initiation)
+hs_rx=$(mg_counter "$NS_A" "$IF_A" rx_response)
+check "meshguard sent the initiation (tx_initiation=$hs_tx) and consumed the response (rx_response=$hs_rx)" \
+	test "$hs_tx" -ge 1 -a "$hs_rx" -ge 1
 check "ping IPv6 inside the tunnel A->B" ping_ok "$NS_A" "$T_B6"
 check "ping IPv4 B->A" ping_ok "$NS_B" "$M4"
 check "ping IPv6 B->A" ping_ok "$NS_B" "$M6"
 
 # ---- 2. wireguard-go initiates: a fresh peer entry on its side ---------------------------
-rx_hs0=$(mg_counter "$NS_A" "$IF_A" rx_handshake)
+rx_hs0=$(mg_counter "$NS_A" "$IF_A" rx_initiation)
+tx_r0=$(mg_counter "$NS_A" "$IF_A" tx_response)
 inB wg set "$IF_B" peer "$PUB_A" remove
 inB wg set "$IF_B" peer "$PUB_A" allowed-ips "$M4/32,$M6/128" endpoint "$UL_A:$PORT_A"
 check "wireguard-go-initiated handshake: ping from B" ping_ok "$NS_B" "$M4"
-rx_hs1=$(mg_counter "$NS_A" "$IF_A" rx_handshake)
-check "meshguard answered an initiation ($rx_hs0 -> $rx_hs1 handshake messages in)" \
-	test "$rx_hs1" -gt "$rx_hs0"
+rx_hs1=$(mg_counter "$NS_A" "$IF_A" rx_initiation)
+tx_r1=$(mg_counter "$NS_A" "$IF_A" tx_response)
+check "meshguard answered an initiation (initiations in $rx_hs0 -> $rx_hs1, responses out $tx_r0 -> $tx_r1)" \
+	test "$rx_hs1" -gt "$rx_hs0" -a "$tx_r1" -gt "$tx_r0"
+check "rx/tx_handshake are the sums of the split counters" test \
+	"$(mg_counter "$NS_A" "$IF_A" rx_handshake)" -eq \
+	"$(($(mg_counter "$NS_A" "$IF_A" rx_initiation) + $(mg_counter "$NS_A" "$IF_A" rx_response)))"
 
 # ---- 3. IPv6 underlay ----------------------------------------------------------------------
 inA wg set "$IF_A" peer "$PUB_B" endpoint "[$UL6_B]:$PORT_B"
