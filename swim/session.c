@@ -637,11 +637,13 @@ static void on_data(struct swim *s, const struct swim_endpoint *from, const uint
 static void reply_ack(struct swim *s, struct member *m, const uint8_t *seq)
 {
 	struct out *o = &s->out2;
-	if (!out_begin(s, o, m, 0))
+	/* Within a stranger's budget the ack (and its piggyback) takes at most half,
+	 * so that what the other frames ask for (records it announced, a push/pull
+	 * answer) still fits. */
+	if (!out_begin(s, o, m, s->reply_capped ? s->reply_budget / 2 : 0))
 		return;
 	out_frame(o, F_ACK, seq, 8);
-	if (!s->reply_capped) /* a stranger's budget is better spent on the push/pull answer */
-		out_piggyback(s, o);
+	out_piggyback(s, o);
 	out_flush(s, o);
 }
 

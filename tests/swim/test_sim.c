@@ -130,8 +130,8 @@ static void test_join_lossy(void **state)
 
 /*
  * 100 nodes join within 2 s at 5% loss: everyone knows everyone a few seconds
- * after the last join. (The first answer to a joiner has to carry the member
- * list: when an ack's piggyback ate that budget, this took 36 s.)
+ * after the last join. (Answers to a first handshake share a budget; when an
+ * ack's piggyback could eat all of it, or none was allowed, this took 36 s.)
  */
 static void test_bootstrap_lossy(void **state)
 {
