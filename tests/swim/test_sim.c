@@ -284,17 +284,23 @@ static void test_partition_heal(void **state)
 	free(e);
 }
 
+/* As `meshguard org-*` on the admin node: its trust store (and, for a revocation,
+ * a re-check of its members), then the gossip. Returns what publishing said. */
+static int publish_org(struct sim *sim, size_t admin, const uint8_t *msg, size_t len, bool recheck)
+{
+	assert_int_equal(sim_trust_apply(sim, admin, msg, len), SWIM_ORG_NEW);
+	if (recheck)
+		swim_recheck_trust(sim_swim(sim, admin), sim_now(sim), sim_unix(sim));
+	int r = swim_publish_org_message(sim_swim(sim, admin), msg, len, sim_now(sim), sim_unix(sim));
+	sim_kick(sim, admin);
+	return r;
+}
+
 static void revoke(struct sim *sim, size_t admin, size_t victim)
 {
 	uint8_t msg[138];
 	size_t len = sim_make_revoke(sim, victim, msg);
-	/* as `meshguard org-revoke` on the admin node: its trust store, then the gossip */
-	assert_int_equal(sim_trust_apply(sim, admin, msg, len), SWIM_ORG_NEW);
-	swim_recheck_trust(sim_swim(sim, admin), sim_now(sim), sim_unix(sim));
-	assert_int_equal(swim_publish_org_message(sim_swim(sim, admin), msg, len, sim_now(sim),
-						  sim_unix(sim)),
-			 0);
-	sim_kick(sim, admin);
+	assert_int_equal(publish_org(sim, admin, msg, len, true), 0);
 }
 
 static bool nobody_has(struct sim *sim, size_t subject, size_t n)
@@ -664,11 +670,7 @@ static void test_org_store_limit(void **state)
 	for (size_t v = 6; v < 10; v++) {
 		uint8_t msg[138];
 		size_t len = sim_make_revoke(sim, v, msg);
-		assert_int_equal(sim_trust_apply(sim, 0, msg, len), SWIM_ORG_NEW);
-		swim_recheck_trust(sim_swim(sim, 0), sim_now(sim), sim_unix(sim));
-		int r = swim_publish_org_message(sim_swim(sim, 0), msg, len, sim_now(sim), sim_unix(sim));
-		assert_int_equal(r, v < 8 ? 0 : -ENOSPC);
-		sim_kick(sim, 0);
+		assert_int_equal(publish_org(sim, 0, msg, len, true), v < 8 ? 0 : -ENOSPC);
 	}
 	for (size_t v = 6; v < 10; v++)
 		RUN_UNTIL(sim, nobody_has(sim, v, 6), 10 * SEC);
@@ -691,9 +693,7 @@ static void test_aliases(void **state)
 	start_all(sim, 9, 0); /* node 9 joins later */
 	RUN_UNTIL(sim, sim_converged(sim), 10 * SEC);
 	size_t l1 = sim_make_alias(sim, "acme", 5, a1), l2 = sim_make_alias(sim, "acme-labs", 9, a2);
-	assert_int_equal(sim_trust_apply(sim, 0, a1, l1), SWIM_ORG_NEW);
-	assert_int_equal(swim_publish_org_message(sim_swim(sim, 0), a1, l1, sim_now(sim), sim_unix(sim)), 0);
-	sim_kick(sim, 0);
+	assert_int_equal(publish_org(sim, 0, a1, l1, false), 0);
 #define ALL_NAMED(n, name)                                                                         \
 	({                                                                                         \
 		bool _ok = true;                                                                   \
@@ -702,9 +702,7 @@ static void test_aliases(void **state)
 		_ok;                                                                               \
 	})
 	RUN_UNTIL(sim, ALL_NAMED(9, "acme"), 5 * SEC);
-	assert_int_equal(sim_trust_apply(sim, 4, a2, l2), SWIM_ORG_NEW);
-	assert_int_equal(swim_publish_org_message(sim_swim(sim, 4), a2, l2, sim_now(sim), sim_unix(sim)), 0);
-	sim_kick(sim, 4);
+	assert_int_equal(publish_org(sim, 4, a2, l2, false), 0);
 	RUN_UNTIL(sim, ALL_NAMED(9, "acme-labs"), 5 * SEC);
 	uint64_t lamport;
 	sim_alias(sim, 7, &lamport);
