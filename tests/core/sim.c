@@ -179,6 +179,21 @@ size_t sim_build_ipv4(uint8_t *pkt, const uint8_t src[4], const uint8_t dst[4], 
 	return len;
 }
 
+size_t sim_build_ipv6(uint8_t *pkt, const uint8_t src[16], const uint8_t dst[16], size_t payload_len)
+{
+	memset(pkt, 0, 40);
+	pkt[0] = 0x60;
+	pkt[4] = (uint8_t)(payload_len >> 8);
+	pkt[5] = (uint8_t)payload_len;
+	pkt[6] = 17;
+	pkt[7] = 64;
+	memcpy(pkt + 8, src, 16);
+	memcpy(pkt + 24, dst, 16);
+	for (size_t i = 0; i < payload_len; ++i)
+		pkt[40 + i] = (uint8_t)(i * 7 + 3);
+	return 40 + payload_len;
+}
+
 void sim_send_ip(struct sim *s, int a, int b, size_t payload_len)
 {
 	uint8_t buf[WG_HEADROOM + SIM_MAX_DGRAM + WG_TAILROOM];

@@ -101,5 +101,7 @@ bool sim_drop_by_rule(struct sim *s, const struct sim_dgram *d, void *rule);
 
 /* Builds an IPv4 packet (header + payload pattern) at pkt; returns its length. */
 size_t sim_build_ipv4(uint8_t *pkt, const uint8_t src[4], const uint8_t dst[4], size_t payload_len);
+/* The same for IPv6 (UDP next header). */
+size_t sim_build_ipv6(uint8_t *pkt, const uint8_t src[16], const uint8_t dst[16], size_t payload_len);
 
 #endif

@@ -128,17 +128,12 @@ static void tun_ip6(const struct sim *s, int i, uint8_t out[16])
 static void send_ip6(struct sim *s, int a, int b, size_t payload_len)
 {
 	uint8_t buf[WG_HEADROOM + SIM_MAX_DGRAM + WG_TAILROOM], *pkt = buf + WG_HEADROOM;
+	uint8_t src[16], dst[16];
 
-	memset(pkt, 0, 40);
-	pkt[0] = 0x60;
-	pkt[4] = (uint8_t)(payload_len >> 8);
-	pkt[5] = (uint8_t)payload_len;
-	pkt[6] = 17;
-	pkt[7] = 64;
-	tun_ip6(s, a, pkt + 8);
-	tun_ip6(s, b, pkt + 24);
-	memset(pkt + 40, 0x5a, payload_len);
-	wg_engine_send_ip(s->node[a].e, pkt, 40 + payload_len, s->now);
+	tun_ip6(s, a, src);
+	tun_ip6(s, b, dst);
+	size_t len = sim_build_ipv6(pkt, src, dst, payload_len);
+	wg_engine_send_ip(s->node[a].e, pkt, len, s->now);
 }
 
 /* An IPv4 packet from node a whose inner source is node `claimed`'s address. */

@@ -442,12 +442,7 @@ static void test_ipv6_inner(void **state)
 	sim_connect(&s, 0, 1);
 	wg_peer_allowedip_add(sim_peer(&s, 0, 1), AF_INET6, b6, 128);
 	wg_peer_allowedip_add(sim_peer(&s, 1, 0), AF_INET6, a6, 128);
-	memset(p, 0, 100);
-	p[0] = 0x60;
-	p[5] = 60; /* payload length */
-	p[6] = 17;
-	memcpy(p + 8, a6, 16);
-	memcpy(p + 24, b6, 16);
+	assert_int_equal(sim_build_ipv6(p, a6, b6, 60), 100);
 	wg_engine_send_ip(s.node[0].e, p, 100, s.now);
 	sim_run_for(&s, 10 * MS);
 	assert_int_equal(s.node[1].delivered, 1);
